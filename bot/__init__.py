@@ -1,0 +1,1 @@
+"""Practice Bot: a chat-ops assistant for children's social work teams."""

@@ -1,0 +1,126 @@
+"""The Bolt `AsyncApp` factory and the dependencies every listener and job shares."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.calendar import WorkingCalendar
+from bot.clock import Clock
+from bot.policy import Policy
+from bot.settings import Settings
+from storage.db import Database
+
+log = logging.getLogger("practice_bot")
+
+LOCAL_SIGNING_SECRET = "local-workspace-signing-secret"
+
+
+@dataclass
+class Deps:
+    """What listeners and jobs need, built once per process and passed in."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    policy: Policy
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    # The client scheduled jobs send with (single-workspace installs and the local workspace).
+    client: AsyncWebClient | None = None
+    workspace_id: str = "T0LOCAL"
+
+    def client_for(self, workspace_id: str) -> AsyncWebClient:
+        if self.client is None:
+            raise RuntimeError("no Slack client configured")
+        return self.client
+
+
+def web_client(token: str, base_url: str | None = None) -> AsyncWebClient:
+    """A Slack client that retries outages and rate limits with backoff instead of dropping."""
+    kwargs: dict[str, Any] = {"token": token}
+    if base_url:
+        kwargs["base_url"] = base_url
+    client = AsyncWebClient(**kwargs)
+    client.retry_handlers.extend(
+        [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=4),
+        ]
+    )
+    # The default connection handler retries once; an outage deserves more.
+    client.retry_handlers = [
+        h for h in client.retry_handlers if not isinstance(h, AsyncConnectionErrorRetryHandler)
+    ] + [AsyncConnectionErrorRetryHandler(max_retry_count=4)]
+    return client
+
+
+def _delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes a delivery from Slack a repeat of one already handled."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return "event:" + str(body["event_id"])
+    if body.get("type") == "view_submission":
+        view = body.get("view") or {}
+        # A double-click submits the same view twice: same id, same hash.
+        state = json.dumps(view.get("state", {}), sort_keys=True)
+        digest = hashlib.sha256(f"{view.get('id')}|{view.get('hash')}|{state}".encode()).hexdigest()
+        return "view:" + digest[:40]
+    return None
+
+
+def create_app(
+    deps: Deps,
+    *,
+    client: AsyncWebClient,
+    signing_secret: str,
+    register: Callable[[AsyncApp, Deps], None] | None = None,
+) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=False,
+        # Our own middleware answers duplicate deliveries; Bolt's SSL check is for Slack's.
+        ssl_check_enabled=False,
+    )
+
+    @app.middleware
+    async def dedupe(body: dict[str, Any], context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        from storage.events import first_sighting
+
+        key = _delivery_key(body)
+        team = context.get("team_id") or deps.workspace_id
+        if key is not None:
+            async with deps.db.transaction() as session:
+                first = await first_sighting(session, team, key, deps.clock.now())
+            if not first:
+                log.info("duplicate delivery ignored", extra={"key": key[:16]})
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    if register is None:
+        from handlers import register_all
+
+        register = register_all
+    register(app, deps)
+    return app
+
+
+async def dispatch(app: AsyncApp, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """Hand a signed request to Bolt exactly as its HTTP adapters do."""
+    response = await app.async_dispatch(
+        AsyncBoltRequest(body=body.decode(), headers={k: [v] for k, v in headers.items()})
+    )
+    return response.status, response.body.encode() if isinstance(response.body, str) else response.body

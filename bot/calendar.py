@@ -1,0 +1,102 @@
+"""Calendar arithmetic for statutory timescales (domain.md, "Rules of calculation").
+
+Working days skip Saturdays, Sundays and England bank holidays; weeks and
+months are calendar, and months clamp to the last day of a shorter month.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+import holidays
+
+
+@cache
+def _england_holidays(first_year: int, last_year: int) -> frozenset[date]:
+    table = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
+    return frozenset(table.keys())
+
+
+def england_bank_holidays(years: Iterable[int]) -> frozenset[date]:
+    ys = sorted(set(years))
+    return _england_holidays(ys[0], ys[-1]) if ys else frozenset()
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working days in England. Extra closure days (e.g. a council's own
+    Christmas shutdown) can be added; they only ever push deadlines later."""
+
+    extra_closures: frozenset[date] = field(default_factory=frozenset)
+    first_year: int = 2000
+    last_year: int = 2060
+
+    def _holidays(self) -> frozenset[date]:
+        return _england_holidays(self.first_year, self.last_year) | self.extra_closures
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays()
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The date `days` working days after `start` (`start` itself not counted).
+
+        "Within 20 working days of X" means by `add_working_days(X, 20)`.
+        """
+        if days < 0:
+            raise ValueError("days must not be negative")
+        hols = self._holidays()
+        current = start
+        remaining = days
+        while remaining:
+            current += timedelta(days=1)
+            if current.weekday() < 5 and current not in hols:
+                remaining -= 1
+        return current
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 if end <= start)."""
+        hols = self._holidays()
+        count = 0
+        current = start
+        while current < end:
+            current += timedelta(days=1)
+            if current.weekday() < 5 and current not in hols:
+                count += 1
+        return count
+
+    def next_working_day(self, day: date) -> date:
+        """`day` itself if it is a working day, else the next one."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+def add_months(start: date, months: int) -> date:
+    """Calendar months, clamped: 31 January + 3 months is 30 April."""
+    index = start.month - 1 + months
+    year = start.year + index // 12
+    month = index % 12 + 1
+    last = _cal.monthrange(year, month)[1]
+    return date(year, month, min(start.day, last))
+
+
+def add_weeks(start: date, weeks: int) -> date:
+    return start + timedelta(weeks=weeks)
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Completed calendar months from `start` to `end` (0 when end is before start).
+
+    Consistent with `add_months`: the result m is the largest with
+    add_months(start, m) <= end.
+    """
+    if end < start:
+        return 0
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    while months > 0 and add_months(start, months) > end:
+        months -= 1
+    return months

@@ -1,0 +1,123 @@
+"""`practice-bot run`: serve the local workspace, or Slack over HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import Deps, create_app, web_client
+from bot.clock import Clock
+from bot.runtime import build_deps, start_local
+from bot.settings import Settings
+from storage.db import schema_is_current, upgrade
+
+log = logging.getLogger("practice_bot")
+
+
+def health_routes(web_app: web.Application, deps: Deps) -> None:
+    async def healthz(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"ok": True})
+
+    async def readyz(request: web.Request) -> web.StreamResponse:
+        try:
+            current, revision, head = await schema_is_current(deps.db)
+        except Exception as e:  # noqa: BLE001 - any database failure means not ready
+            return web.json_response({"ok": False, "error": type(e).__name__}, status=503)
+        status = 200 if current else 503
+        return web.json_response({"ok": current, "schema": revision, "expected": head}, status=status)
+
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+
+
+def bolt_route(web_app: web.Application, app: AsyncApp) -> None:
+    async def events(request: web.Request) -> web.StreamResponse:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    web_app.router.add_post("/slack/events", events)
+
+
+async def _wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: int | None = None) -> int:
+    from schedules import build_scheduler, tick
+
+    port = port or settings.port
+    deps = build_deps(settings, clock)
+    if deps.db.is_sqlite:
+        await upgrade(deps.db)
+    current, revision, head = await schema_is_current(deps.db)
+    if not current:
+        print(
+            f"The database schema is at {revision or 'nothing'} but this version needs {head}. "
+            "Run `practice-bot db upgrade` first."
+        )
+        return 2
+    web_app = web.Application()
+    health_routes(web_app, deps)
+    runner: web.AppRunner | None = None
+    socket_handler: Any = None
+    local = None
+    if settings.uses_slack:
+        assert settings.slack_bot_token is not None
+        token = settings.slack_bot_token.get_secret_value()
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        client = web_client(token)
+        deps.client = client
+        app = create_app(deps, client=client, signing_secret=secret)
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            await socket_handler.connect_async()
+            print("Practice Bot is connected to Slack over Socket Mode.")
+        bolt_route(web_app, app)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, port).start()
+        print(f"Practice Bot is serving Slack at http://{settings.host}:{port}/slack/events")
+    else:
+        if demo:
+            await _seed_demo(deps)
+        local = await start_local(deps, host=settings.host, port=port, web_app=web_app)
+        bolt_route(web_app, local.app)
+        print(f"Practice Bot is running on the local workspace: {local.workspace.base_url}/")
+    scheduler = build_scheduler(deps)
+    scheduler.start()
+    # Catch up on anything due while the bot was down; the ledger stops repeats.
+    for send in await tick(deps, clock.now()):
+        log.info("catch-up send: %s", send)
+    try:
+        await _wait_for_stop()
+    finally:
+        scheduler.shutdown(wait=False)
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if local is not None:
+            await local.stop()
+        if runner is not None:
+            await runner.cleanup()
+        await deps.db.dispose()
+    return 0
+
+
+async def _seed_demo(deps: Deps) -> None:
+    from bot.demo import is_empty, seed
+
+    async with deps.db.transaction() as session:
+        if await is_empty(session, deps.workspace_id):
+            staff, children = await seed(session, deps.workspace_id, deps.clock.now().date())
+            print(f"Seeded the demo authority: {staff} staff, {children} children (case references only).")

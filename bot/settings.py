@@ -1,0 +1,44 @@
+"""Settings from the environment and an optional `.env` (pydantic-settings).
+
+Secrets come only from here (environment or `.env`), never from the policy file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PRACTICE_BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./practice-bot.db"
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    policy_file: Path = DEFAULT_POLICY
+    timezone: str = "Europe/London"
+
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "PRACTICE_BOT_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "PRACTICE_BOT_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "PRACTICE_BOT_SLACK_APP_TOKEN")
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    # Catch up on scheduled sends missed while the bot was down, this far back.
+    catch_up_hours: int = Field(default=72, ge=0)
+
+    @property
+    def uses_slack(self) -> bool:
+        return self.slack_bot_token is not None

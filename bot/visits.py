@@ -1,0 +1,556 @@
+"""Statutory visit, review and assessment timescales (domain.md, "Statutory
+visits and reviews (England)" and "Rules of calculation").
+
+A pure rules engine: facts about one child plus "today" in, obligations out.
+No database, no clock, no chat: the caller supplies `today` (Europe/London).
+
+Conventions that hold for every rule below:
+
+* A due date runs from the last visit actually made, or from the triggering
+  event (placement start, order, notification, plan start) when no visit has
+  happened since. A visit made before the triggering event does not count.
+* An obligation is returned only when there is a date to count from. Missing
+  optional facts never raise; they only mean fewer obligations.
+* Due dates depend only on the facts, never on `today`; `today` only decides
+  the state. So as time passes a child's state moves one way only.
+* Where the facts are ambiguous the engine picks the reading that makes the
+  deadline earlier: an early reminder is cheap, a missed statutory visit is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from bot.calendar import WorkingCalendar, add_months, add_weeks
+
+__all__ = [
+    "ChildFacts",
+    "Obligation",
+    "ObligationKind",
+    "PlacementType",
+    "State",
+    "Status",
+    "VisitRules",
+    "next_visit",
+    "obligations",
+    "state_for",
+]
+
+
+class Status(StrEnum):
+    ASSESSMENT = "assessment"
+    CIN = "cin"
+    CP = "cp"
+    CLA = "cla"
+    CARE_LEAVER = "care_leaver"
+    PRIVATE_FOSTERING = "private_fostering"
+    EARLY_HELP = "early_help"
+
+
+class PlacementType(StrEnum):
+    FOSTER = "foster"
+    RESIDENTIAL = "residential"
+    # reg 28(3): placed with a parent before the reg 19 assessment is complete.
+    PLACED_WITH_PARENT = "placed_with_parent"
+    # reg 28(4): connected person with temporary approval under reg 24.
+    CONNECTED_PERSON_TEMPORARY = "connected_person_temporary"
+    # reg 28(5): care order, living with a parent. placement_start is the order date.
+    CARE_ORDER_AT_HOME = "care_order_at_home"
+    # reg 28(2)(c): intended to last until 18 / approved long-term foster placement.
+    LONG_TERM = "long_term"
+    # reg 28(4): interim care order, living with a parent. Same rhythm as a
+    # connected person with temporary approval, not as a full care order at home.
+    INTERIM_CARE_ORDER_AT_HOME = "interim_care_order_at_home"
+
+
+class ObligationKind(StrEnum):
+    VISIT = "visit"
+    CLA_REVIEW = "cla_review"
+    CP_REVIEW = "cp_review"
+    ASSESSMENT = "assessment"
+    PATHWAY_PLAN_REVIEW = "pathway_plan_review"
+
+
+class State(StrEnum):
+    NOT_YET_DUE = "not_yet_due"
+    DUE_SOON = "due_soon"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    """Local practice, configurable per authority (domain.md defaults).
+
+    National timescales (reg 28, reg 33, Working Together, private fostering
+    and care leavers regulations) are deliberately not here: they are law.
+    """
+
+    cp_visit_working_days: int = 10
+    cin_visit_working_days: int = 20
+    due_soon_working_days: int = 5
+    # No statutory interval for former relevant young people (18-25); the
+    # common local rhythm is the relevant-child one.
+    former_relevant_visit_months: int = 2
+    assessment_working_days: int = 45
+
+    def __post_init__(self) -> None:
+        for name in (
+            "cp_visit_working_days",
+            "cin_visit_working_days",
+            "due_soon_working_days",
+            "former_relevant_visit_months",
+            "assessment_working_days",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+
+@dataclass(frozen=True)
+class ChildFacts:
+    """What the engine knows about one child. Only `child_ref` and `status` are required.
+
+    status_since: the triggering date for the status. CLA: became looked after
+        (start of this period of care). CP: the initial child protection
+        conference (plan start). CIN: start of the CIN plan. Assessment: the
+        referral. Private fostering: notification (reg 8(6): the arrangement is
+        deemed to begin when the authority becomes aware of it). Care leaver:
+        the date they left care.
+    placement_start: CLA: start of the current placement (for a care order at
+        home, the date of the order). Care leaver: the date they moved to their
+        current accommodation.
+    last_visit_on: the last statutory visit actually made.
+    last_review_on: the last review of the kind the status needs: CLA review,
+        CP review conference, or pathway plan review for a care leaver.
+    first_review_on: CLA only, optional: the first reg 33 review of this period
+        of care. Without it the engine has to guess whether `last_review_on`
+        was the first review (see `_cla_review`).
+    date_of_birth: care leavers only: 18 or over means former relevant.
+    """
+
+    child_ref: str
+    status: Status
+    status_since: date | None = None
+    placement_start: date | None = None
+    placement_type: PlacementType | None = None
+    last_visit_on: date | None = None
+    last_review_on: date | None = None
+    date_of_birth: date | None = None
+    first_review_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Obligation:
+    kind: ObligationKind
+    due_on: date
+    rule: str
+    state: State
+    days_overdue: int
+    working_days_left: int
+    counted_from: date | None
+
+
+@dataclass(frozen=True)
+class _Due:
+    """An obligation before `today` is applied to it."""
+
+    kind: ObligationKind
+    due_on: date
+    rule: str
+    counted_from: date | None
+
+
+_KIND_ORDER = {kind: index for index, kind in enumerate(ObligationKind)}
+
+
+def state_for(
+    due_on: date,
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> State:
+    """Due soon within `rules.due_soon_working_days` working days; overdue from the day after."""
+    if today > due_on:
+        return State.OVERDUE
+    if today == due_on:
+        return State.DUE_TODAY
+    if calendar.working_days_between(today, due_on) <= rules.due_soon_working_days:
+        return State.DUE_SOON
+    return State.NOT_YET_DUE
+
+
+def obligations(
+    facts: ChildFacts,
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> list[Obligation]:
+    """Every current obligation for the child, most urgent (earliest due) first."""
+    dues = _RULES_BY_STATUS[facts.status](facts, rules, calendar)
+    dues.sort(key=lambda d: (d.due_on, _KIND_ORDER[d.kind]))
+    return [_apply_today(due, today, rules, calendar) for due in dues]
+
+
+def next_visit(
+    facts: ChildFacts,
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> Obligation | None:
+    for obligation in obligations(facts, today, rules, calendar):
+        if obligation.kind is ObligationKind.VISIT:
+            return obligation
+    return None
+
+
+def _apply_today(
+    due: _Due, today: date, rules: VisitRules, calendar: WorkingCalendar
+) -> Obligation:
+    state = state_for(due.due_on, today, rules, calendar)
+    overdue = state is State.OVERDUE
+    return Obligation(
+        kind=due.kind,
+        due_on=due.due_on,
+        rule=due.rule,
+        state=state,
+        days_overdue=(today - due.due_on).days if overdue else 0,
+        working_days_left=calendar.working_days_between(today, due.due_on),
+        counted_from=due.counted_from,
+    )
+
+
+def _since(event: date | None, visit: date | None) -> date | None:
+    """The last visit if it happened on or after the triggering event, else None."""
+    if visit is None or (event is not None and visit < event):
+        return None
+    return visit
+
+
+# --- Children looked after -------------------------------------------------
+
+
+def _cla(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
+    return [d for d in (_cla_visit(facts), _cla_review(facts, calendar)) if d is not None]
+
+
+def _cla_visit(facts: ChildFacts) -> _Due | None:
+    """reg 28. Without a placement start the date the child became looked after
+    stands in for it (they were placed somewhere that day)."""
+    start = facts.placement_start or facts.status_since
+    if facts.placement_start is None and facts.status_since is not None:
+        start_note = " (no placement start recorded: counted from becoming looked after)"
+    else:
+        start_note = ""
+    kind = facts.placement_type
+    # A visit to the previous placement says nothing about the new one.
+    visit = _since(start, facts.last_visit_on)
+
+    if visit is None:
+        if start is None:
+            return None
+        if kind is PlacementType.CARE_ORDER_AT_HOME:
+            rule = "CLA reg 28(5): within 1 week of the care order (living with a parent)"
+        else:
+            rule = "CLA reg 28(2)(a): within 1 week of the start of the placement"
+        return _Due(ObligationKind.VISIT, add_weeks(start, 1), rule + start_note, start)
+
+    if kind is PlacementType.PLACED_WITH_PARENT:
+        if _reviewed_since(facts, start):
+            weeks, rule = 6, "CLA reg 28(3): not more than 6 weeks after the first review"
+        else:
+            weeks, rule = (
+                1,
+                "CLA reg 28(3): weekly until the first review "
+                "(placed with a parent before assessment is complete, reg 19)",
+            )
+    elif kind in (
+        PlacementType.CONNECTED_PERSON_TEMPORARY,
+        PlacementType.INTERIM_CARE_ORDER_AT_HOME,
+    ):
+        if _reviewed_since(facts, start):
+            weeks, rule = 4, "CLA reg 28(4): not more than 4 weeks after the first review"
+        else:
+            who = (
+                "connected person with temporary approval, reg 24"
+                if kind is PlacementType.CONNECTED_PERSON_TEMPORARY
+                else "interim care order, living with a parent"
+            )
+            weeks, rule = 1, f"CLA reg 28(4): weekly until the first review ({who})"
+    elif kind is PlacementType.CARE_ORDER_AT_HOME:
+        weeks, rule = 6, "CLA reg 28(5): not more than 6 weeks (care order, living with a parent)"
+    else:
+        # The interval is picked by when the last visit fell, so a visit late in
+        # the first year still carries the 6-week interval (the earlier date).
+        # Unknown start: assume the first year, again the earlier date.
+        in_first_year = start is None or visit < add_months(start, 12)
+        if in_first_year:
+            weeks, rule = 6, "CLA reg 28(2)(b): every 6 weeks in the first year of the placement"
+        elif kind is PlacementType.LONG_TERM:
+            due = add_months(visit, 3)
+            rule = "CLA reg 28(2)(c): every 3 months after the first year of a long-term placement"
+            return _Due(ObligationKind.VISIT, due, rule, visit)
+        else:
+            weeks, rule = 6, "CLA reg 28(2)(c): every 6 weeks after the first year of the placement"
+    return _Due(ObligationKind.VISIT, add_weeks(visit, weeks), rule, visit)
+
+
+def _reviewed_since(facts: ChildFacts, start: date | None) -> bool:
+    """Has a review been held since this placement began?
+
+    reg 28(3)/(4) say "until the first review". We read that as the first review
+    held since the placement started, not the first of the whole period of care:
+    the riskier reading to get wrong is ending weekly visits too soon. Without a
+    placement start we cannot tell, so weekly visits continue.
+    """
+    if start is None:
+        return False
+    return any(r is not None and r >= start for r in (facts.first_review_on, facts.last_review_on))
+
+
+# A last review held within this many months of becoming looked after may be
+# the first (20 working days) or an early second (3 months after that); see
+# `_cla_review`. Calendar months, so extra closure days cannot change the guess.
+_FIRST_REVIEW_WINDOW_MONTHS = 4
+
+
+def _cla_review(facts: ChildFacts, calendar: WorkingCalendar) -> _Due | None:
+    """reg 33: first within 20 working days of becoming looked after, second
+    within 3 months of the first, then every 6 months.
+
+    Reviews before `status_since` belong to an earlier period of care and are
+    ignored. The engine needs to know whether the last review was the first:
+
+    * With `first_review_on` it knows exactly.
+    * Without it, a last review within 4 months of becoming looked after (or
+      with no `status_since` to tell) is taken to be the first, so the next is
+      due 3 months on. If it was really the second, the reminder is early, not
+      late. Only a first review more than about 3 months late would be misread.
+    """
+    since = facts.status_since
+    first = _since(since, facts.first_review_on)
+    last = _since(since, facts.last_review_on)
+    if first is not None and (last is None or last <= first):
+        return _Due(
+            ObligationKind.CLA_REVIEW,
+            add_months(first, 3),
+            "CLA reg 33: second review within 3 months of the first",
+            first,
+        )
+    maybe_first = since is None or (
+        last is not None and last < add_months(since, _FIRST_REVIEW_WINDOW_MONTHS)
+    )
+    if last is not None and first is None and maybe_first:
+        return _Due(
+            ObligationKind.CLA_REVIEW,
+            add_months(last, 3),
+            "CLA reg 33: second review within 3 months of the first "
+            "(last review taken to be the first)",
+            last,
+        )
+    if last is not None:
+        return _Due(
+            ObligationKind.CLA_REVIEW,
+            add_months(last, 6),
+            "CLA reg 33: reviews at intervals of not more than 6 months after the second",
+            last,
+        )
+    if since is not None:
+        return _Due(
+            ObligationKind.CLA_REVIEW,
+            calendar.add_working_days(since, 20),
+            "CLA reg 33: first review within 20 working days of becoming looked after",
+            since,
+        )
+    return None
+
+
+# --- Child protection, child in need, assessment ---------------------------
+
+
+def _working_day_visit(
+    facts: ChildFacts, days: int, rule: str, calendar: WorkingCalendar
+) -> _Due | None:
+    """Local working-day visit standards, from the last visit or the plan start if later."""
+    visit = _since(facts.status_since, facts.last_visit_on)
+    base = visit or facts.status_since
+    if base is None:
+        return None
+    if visit is None:
+        rule += " (no visit since the plan started: counted from the plan start)"
+    return _Due(ObligationKind.VISIT, calendar.add_working_days(base, days), rule, base)
+
+
+def _cp(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
+    days = rules.cp_visit_working_days
+    visit = _working_day_visit(
+        facts,
+        days,
+        f"Local CP visit standard: at least every {days} working days (configurable)",
+        calendar,
+    )
+    return [d for d in (visit, _cp_review(facts)) if d is not None]
+
+
+def _cp_review(facts: ChildFacts) -> _Due | None:
+    """Working Together 2023: first review conference within 3 months of the
+    initial conference (`status_since`), then every 6 months.
+
+    A review on or before the initial conference date is the conference itself
+    or a previous plan's, so it is ignored. Without `status_since`, any recorded
+    review is taken to be a review conference (6 months).
+    """
+    since = facts.status_since
+    last = facts.last_review_on
+    if last is not None and (since is None or last > since):
+        return _Due(
+            ObligationKind.CP_REVIEW,
+            add_months(last, 6),
+            "Working Together 2023: CP review conferences at intervals of not more than 6 months",
+            last,
+        )
+    if since is not None:
+        return _Due(
+            ObligationKind.CP_REVIEW,
+            add_months(since, 3),
+            "Working Together 2023: first CP review conference within 3 months "
+            "of the initial conference",
+            since,
+        )
+    return None
+
+
+def _cin(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
+    days = rules.cin_visit_working_days
+    visit = _working_day_visit(
+        facts,
+        days,
+        f"Local CIN visit standard: at least every {days} working days (configurable)",
+        calendar,
+    )
+    return [visit] if visit is not None else []
+
+
+def _assessment(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
+    referral = facts.status_since
+    if referral is None:
+        return []
+    days = rules.assessment_working_days
+    return [
+        _Due(
+            ObligationKind.ASSESSMENT,
+            calendar.add_working_days(referral, days),
+            f"Working Together 2023: single assessment completed within {days} working days "
+            "of the referral",
+            referral,
+        )
+    ]
+
+
+# --- Private fostering ------------------------------------------------------
+
+
+def _private_fostering(
+    facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar
+) -> list[_Due]:
+    notified = facts.status_since
+    visit = _since(notified, facts.last_visit_on)
+    if visit is None:
+        if notified is None:
+            return []
+        return [
+            _Due(
+                ObligationKind.VISIT,
+                calendar.add_working_days(notified, 7),
+                "Private fostering reg 7: first visit within 7 working days of notification",
+                notified,
+            )
+        ]
+    # As for CLA: the year the last visit fell in picks the interval, and an
+    # unknown start is treated as the first year (the shorter interval).
+    if notified is None or visit < add_months(notified, 12):
+        weeks = 6
+        rule = "Private fostering reg 8: every 6 weeks in the first year of the arrangement"
+    else:
+        weeks = 12
+        rule = "Private fostering reg 8: every 12 weeks after the first year of the arrangement"
+    return [_Due(ObligationKind.VISIT, add_weeks(visit, weeks), rule, visit)]
+
+
+# --- Care leavers -----------------------------------------------------------
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _care_leaver(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
+    return [d for d in (_care_leaver_visit(facts, rules), _pathway_plan(facts)) if d is not None]
+
+
+def _care_leaver_visit(facts: ChildFacts, rules: VisitRules) -> _Due | None:
+    """Care Leavers (England) Regulations 2010: within 7 days of moving to new
+    accommodation, then at intervals of not more than 2 months.
+
+    A move after the last visit restarts the clock, as a new placement does for
+    CLA. With no visit and no move, the 2 months run from leaving care.
+    Relevant child or former relevant is judged by age on the date counted
+    from, so the due date never shifts as `today` passes an 18th birthday.
+    Without a date of birth the relevant-child rule applies.
+    """
+    moved = facts.placement_start
+    visit = facts.last_visit_on
+    if moved is not None and (visit is None or moved > visit):
+        return _Due(
+            ObligationKind.VISIT,
+            moved + timedelta(days=7),
+            "Care Leavers regs: visit within 7 days of moving to new accommodation",
+            moved,
+        )
+    base = visit or facts.status_since
+    if base is None:
+        return None
+    born = facts.date_of_birth
+    if born is not None and _age_on(born, base) >= 18:
+        months = rules.former_relevant_visit_months
+        rule = (
+            f"Local standard for former relevant young people (18-25): at least every "
+            f"{months} months (no statutory interval; configurable)"
+        )
+    else:
+        months = 2
+        rule = "Care Leavers regs: relevant child visited at intervals of not more than 2 months"
+    if visit is None:
+        rule += " (no visit recorded: counted from leaving care)"
+    return _Due(ObligationKind.VISIT, add_months(base, months), rule, base)
+
+
+def _pathway_plan(facts: ChildFacts) -> _Due | None:
+    """Pathway plan reviewed at least every 6 months; with no review recorded
+    the 6 months run from leaving care. A review made while still in care
+    counts: it is the same plan."""
+    base = facts.last_review_on or facts.status_since
+    if base is None:
+        return None
+    rule = "Care Leavers regs: pathway plan reviewed at least every 6 months"
+    if facts.last_review_on is None:
+        rule += " (no review recorded: counted from leaving care)"
+    return _Due(ObligationKind.PATHWAY_PLAN_REVIEW, add_months(base, 6), rule, base)
+
+
+def _early_help(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
+    # Below the statutory threshold: no national or default local timescales.
+    return []
+
+
+_RULES_BY_STATUS: dict[Status, Callable[[ChildFacts, VisitRules, WorkingCalendar], list[_Due]]] = {
+    Status.ASSESSMENT: _assessment,
+    Status.CIN: _cin,
+    Status.CP: _cp,
+    Status.CLA: _cla,
+    Status.CARE_LEAVER: _care_leaver,
+    Status.PRIVATE_FOSTERING: _private_fostering,
+    Status.EARLY_HELP: _early_help,
+}

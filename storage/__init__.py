@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 async models and queries, one module per feature."""
