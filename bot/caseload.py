@@ -222,7 +222,7 @@ class Help:
 
 CaseloadCommand = Mine | TeamView | Person | Help
 
-_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"^<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>$")
 
 
 def parse_command(text: str) -> CaseloadCommand:

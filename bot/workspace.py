@@ -296,7 +296,7 @@ class LocalWorkspace:
 
     def _resolve_channel(self, channel: str) -> str:
         # Posting to a user id opens (or reuses) the DM with that user, as Slack does.
-        if channel.startswith(("U", "W")) and channel in self.users:
+        if channel in self.users:
             return self.im_channel(channel)
         return channel
 

@@ -69,6 +69,21 @@ def worker_blocks(status: CaseloadStatus, on: Any) -> Blocks:
     return blocks
 
 
+def member_line(member: CaseloadStatus) -> str | None:
+    """'Tom Hughes: 14 of 15 (room for 1)', as a manager reads it."""
+    cap = member.cap
+    if cap is None or not holds_capped_caseload(member):
+        held = plural(member.held, "child", "children")
+        return f"{member.worker.name}: {held} (no cap)" if member.held else None
+    if member.is_over:
+        note = f":warning: {member.over_by} over"
+    elif member.headroom == 0:
+        note = "at cap"
+    else:
+        note = f"room for {member.headroom}"
+    return f"{member.worker.name}: {member.held} of {cap.children} ({note})"
+
+
 def team_blocks(summary: TeamSummary, show_members: bool) -> Blocks:
     blocks: Blocks = [header(f"{summary.team}: caseloads")]
     if summary.average is None:
@@ -89,18 +104,9 @@ def team_blocks(summary: TeamSummary, show_members: bool) -> Blocks:
         lines = []
         # Alphabetical, never ranked: this is a team's picture, not a league table.
         for member in sorted(summary.members, key=lambda m: m.worker.name):
-            cap = member.cap
-            if cap is None or not holds_capped_caseload(member):
-                if member.held:
-                    lines.append(f"• {member.worker.name}: {plural(member.held, 'child', 'children')} (no cap)")
-                continue
-            if member.is_over:
-                note = f":warning: {member.over_by} over"
-            elif member.headroom == 0:
-                note = "at cap"
-            else:
-                note = f"room for {member.headroom}"
-            lines.append(f"• {member.worker.name}: {member.held} of {cap.children} ({note})")
+            line = member_line(member)
+            if line:
+                lines.append(f"• {line}")
         for start in range(0, len(lines), 40):
             blocks.append(section("\n".join(lines[start : start + 40])))
         if summary.workers_over:
@@ -127,7 +133,7 @@ async def answer(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -
                 return "How to use /caseload", [section(USAGE)]
             case Mine():
                 status = await worker_status(session, workspace_id, me, policy, on)
-                if status.cap is None and not status.held and me.is_manager:
+                if not status.held and me.is_manager:
                     text = "You don't hold a caseload yourself. `/caseload team` shows your team."
                     return text, [section(f":wave: {text}")]
                 return headline(status).text, worker_blocks(status, on)
@@ -153,7 +159,8 @@ async def answer(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -
                     return msg, [section(msg)]
                 status = await worker_status(session, workspace_id, other, policy, on)
                 audit.record(session, workspace_id, deps.clock.now(), me.user_id, "caseload.view", f"staff:{other.user_id}")
-                blocks = [section(f"*{other.name}*")] + worker_blocks(status, on)[1:]
+                line = member_line(status) or f"{other.name} holds no children."
+                blocks = [section(f"*{line}*")] + worker_blocks(status, on)[1:]
                 return f"{other.name}: {status.held} children", blocks
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -169,7 +176,7 @@ async def home_blocks(deps: Deps, workspace_id: str, me: Staff) -> Blocks:
     async with deps.db.session() as session:
         blocks: Blocks = [header("Your caseload")]
         status = await worker_status(session, workspace_id, me, policy, on)
-        if status.cap is None and not status.held and me.is_manager:
+        if not status.held and me.is_manager:
             blocks.append(section("You don't hold a caseload yourself."))
         else:
             blocks += worker_blocks(status, on)

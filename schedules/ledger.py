@@ -111,7 +111,7 @@ async def send_once(
         await send()
     except (SlackApiError, OSError, TimeoutError) as e:
         reason = e.response.get("error", str(e)) if isinstance(e, SlackApiError) else type(e).__name__
-        log.warning("send failed", extra={"job": job, "target": target, "reason": reason})
+        log.warning("send failed: %s to %s: %s", job, target, reason)
         await _finish(deps, workspace_id, job, target, due_key, "failed", str(reason)[:500])
         return Send(job, target, due_key, Outcome.FAILED, str(reason))
     await _finish(deps, workspace_id, job, target, due_key, "sent", None)

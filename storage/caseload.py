@@ -83,7 +83,7 @@ async def counts_on(
         )
         .group_by(Allocation.staff_id)
     )
-    return {staff_id: n for staff_id, n in rows.tuples()}
+    return {staff_id: n for staff_id, n in rows}
 
 
 async def team_staff(session: AsyncSession, workspace_id: str, team_id: int) -> list[Staff]:
