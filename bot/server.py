@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -36,10 +37,12 @@ def health_routes(web_app: web.Application, deps: Deps) -> None:
     web_app.router.add_get("/readyz", readyz)
 
 
-def bolt_route(web_app: web.Application, app: AsyncApp) -> None:
+def bolt_route(web_app: web.Application, app: Callable[[], AsyncApp]) -> None:
+    """Slack's endpoint; `app` is looked up per request, as routes freeze before the app exists."""
+
     async def events(request: web.Request) -> web.StreamResponse:
         bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        return await to_aiohttp_response(await app().async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", events)
 
@@ -84,7 +87,7 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
             socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
             await socket_handler.connect_async()
             print("Practice Bot is connected to Slack over Socket Mode.")
-        bolt_route(web_app, app)
+        bolt_route(web_app, lambda: app)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.host, port).start()
@@ -92,8 +95,10 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
     else:
         if demo:
             await _seed_demo(deps)
+        apps: list[AsyncApp] = []
+        bolt_route(web_app, lambda: apps[0])
         local = await start_local(deps, host=settings.host, port=port, web_app=web_app)
-        bolt_route(web_app, local.app)
+        apps.append(local.app)
         print(f"Practice Bot is running on the local workspace: {local.workspace.base_url}/")
     scheduler = build_scheduler(deps)
     scheduler.start()

@@ -72,7 +72,7 @@
   // Characters allowed just before an opening / just after a closing *, _ or ~.
   // \u0001 / \u0002 delimit placeholders for already-rendered tokens.
   var PRE = '(^|[\\s(\\[{"\'.,;:!?>*_~\\-\\u0002])';
-  var POST = '(?=$|[\\s)\\]}"\'.,;:!?<*_~\\-\\u0001])';
+  var POST = '(?=$|[&\\s)\\]}"\'.,;:!?<*_~\\-\\u0001])';
 
   function styleRegex(ch) {
     var c = '\\' + ch;
@@ -830,10 +830,14 @@
   function renderMessages(messages, ctx) {
     var list = h('div', { class: 'messages' });
     var prev = null, prevDay = null;
+    var now = ctx.now || new Date();
     (messages || []).forEach(function (m) {
-      var dk = dayKey(m.ts);
-      if (dk !== prevDay) {
-        list.appendChild(h('div', { class: 'day-divider' }, h('span', null, dayLabel(m.ts, ctx.now))));
+      // The local workspace numbers messages with counter timestamps; only show
+      // clock times and day dividers when a ts looks like a real, recent time.
+      var real = Math.abs(parseFloat(m.ts) * 1000 - now.getTime()) < 7 * 86400000;
+      var dk = real ? dayKey(m.ts) : null;
+      if (real && dk !== prevDay) {
+        list.appendChild(h('div', { class: 'day-divider' }, h('span', null, dayLabel(m.ts, now))));
         prevDay = dk;
         prev = null;
       }
@@ -852,7 +856,7 @@
       var meta = h('div', { class: 'msg-meta' },
         h('span', { class: 'msg-author' }, name),
         isBot ? h('span', { class: 'app-badge' }, 'APP') : null,
-        h('span', { class: 'msg-time', title: tsDate(m.ts).toLocaleString('en-GB') }, timeLabel(m.ts)),
+        real ? h('span', { class: 'msg-time', title: tsDate(m.ts).toLocaleString('en-GB') }, timeLabel(m.ts)) : null,
         m.ephemeral ? h('span', { class: 'msg-eph' }, 'Only visible to you') : null,
         isReply ? h('span', { class: 'msg-thread' }, 'reply in thread') : null);
       var avatar = h('div', { class: 'avatar' + (isBot ? ' bot' : ''), 'aria-hidden': 'true' },
@@ -863,7 +867,7 @@
       var row = h('div', {
         class: 'msg' + (m.ephemeral ? ' ephemeral' : '') + (isReply ? ' reply' : '') + (continued ? ' continued' : ''),
         'data-ts': m.ts
-      }, continued ? h('div', { class: 'avatar-space', title: timeLabel(m.ts) }, timeLabel(m.ts)) : avatar, body);
+      }, continued ? h('div', { class: 'avatar-space' }, real ? timeLabel(m.ts) : '') : avatar, body);
       list.appendChild(row);
       prev = m;
     });
@@ -1119,7 +1123,8 @@
         if (json === S.paneKey) return;
         S.paneKey = json;
         var pane = $('pane');
-        var stick = scrollToEnd || nearBottom(pane);
+        var stick = scrollToEnd || S.stickNext || nearBottom(pane);
+        S.stickNext = false;
         var top = pane.scrollTop;
         pane.textContent = '';
         if (!msgs.length) {
@@ -1162,7 +1167,6 @@
     var old = S.modal;
     var saved = keepState && old ? PB.collectValues(old.ctx) : null;
     var scroll = keepState && old ? old.body.scrollTop : 0;
-    var hadFocus = old && document.activeElement && old.overlay.contains(document.activeElement);
     closeModalDom();
 
     var ctx = baseCtx();
@@ -1194,9 +1198,9 @@
     if (saved) PB.applyValues(ctx, saved);
     body.scrollTop = scroll;
     if (errors) setModalErrors(errors);
-    if (!keepState || hadFocus === false || !old) {
+    if (!keepState) {
       var f = overlay.querySelector('[autofocus]') || overlay.querySelector('input, textarea, select');
-      if (f && !keepState) f.focus();
+      if (f) f.focus();
     }
   }
 
@@ -1285,7 +1289,7 @@
       isCmd ? text.split(/\s/)[0] : 'Message')
       .then(function (data) {
         if (data.ok === false) restore();
-        else if (S.selected !== 'home') S.paneKey = S.paneKey ? S.paneKey + '*' : null;
+        else S.stickNext = true;
       }, restore);
   }
 
