@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +19,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.calendar import WorkingCalendar
 from bot.clock import Clock
+from bot.logs import route_of, user_of
 from bot.policy import Policy
 from bot.settings import Settings
 from storage.db import Database
@@ -28,6 +31,10 @@ from storage.db import Database
 log = logging.getLogger("practice_bot")
 
 LOCAL_SIGNING_SECRET = "local-workspace-signing-secret"
+UNAVAILABLE = (
+    "I can't reach my records right now, so I couldn't do that. "
+    "Nothing was lost: please try again in a minute."
+)
 
 
 @dataclass
@@ -103,12 +110,31 @@ def create_app(
         key = _delivery_key(body)
         team = context.get("team_id") or deps.workspace_id
         if key is not None:
-            async with deps.db.transaction() as session:
-                first = await first_sighting(session, team, key, deps.clock.now())
+            try:
+                async with deps.db.transaction() as session:
+                    first = await first_sighting(session, team, key, deps.clock.now())
+            except (SQLAlchemyError, OSError):
+                # Without the database the listener will fail too, and say so politely.
+                first = True
             if not first:
-                log.info("duplicate delivery ignored", extra={"key": key[:16]})
+                log.info("duplicate delivery ignored", extra={"route": route_of(body)})
                 return BoltResponse(status=200, body="")
         return await next()
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any], respond: Any, client: Any) -> None:
+        log.error("listener failed", extra={"route": route_of(body), "error": type(error).__name__})
+        if isinstance(error, SQLAlchemyError | OSError):
+            text = UNAVAILABLE
+        else:
+            text = "Sorry, something went wrong on my side. It has been logged; please try again."
+        try:
+            if body.get("response_url"):
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            elif user := user_of(body):
+                await client.chat_postMessage(channel=user, text=text)
+        except Exception:  # noqa: BLE001 - the apology itself must never raise
+            log.warning("could not tell the user about a failure", extra={"route": route_of(body)})
 
     if register is None:
         from handlers import register_all
@@ -119,8 +145,26 @@ def create_app(
 
 
 async def dispatch(app: AsyncApp, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    """Hand a signed request to Bolt exactly as its HTTP adapters do."""
-    response = await app.async_dispatch(
-        AsyncBoltRequest(body=body.decode(), headers={k: [v] for k, v in headers.items()})
+    """Hand a signed request to Bolt exactly as its HTTP adapters do, and log one line."""
+    response = await dispatch_request(
+        app, AsyncBoltRequest(body=body.decode(), headers={k: [v] for k, v in headers.items()})
     )
     return response.status, response.body.encode() if isinstance(response.body, str) else response.body
+
+
+async def dispatch_request(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse:
+    # One line per request: where it went and how it ended, never what was typed.
+    started = time.perf_counter()
+    response = await app.async_dispatch(request)
+    body = request.body if isinstance(request.body, dict) else {}
+    log.info(
+        "request",
+        extra={
+            "route": route_of(body),
+            "user": user_of(body),
+            "team": request.context.team_id,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "outcome": response.status,
+        },
+    )
+    return response

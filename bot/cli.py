@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot import logs
 from bot.clock import Clock, FixedClock, SystemClock, parse_now
 from bot.policy import PolicyError, load_policy
 from bot.settings import Settings
@@ -100,11 +101,14 @@ def clock_from(args: argparse.Namespace) -> Clock:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # `run` is a service and logs what it does; the other commands print their answers.
-    level = logging.INFO if args.command == "run" else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
+    # `run` is a service and logs JSON lines; the other commands print their answers.
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+        if s is not None
+    ]
+    logs.configure(logging.INFO if args.command == "run" else logging.WARNING, secrets)
     clock = clock_from(args)
     handler = COMMANDS[args.command]
     try:

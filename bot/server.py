@@ -12,7 +12,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import Deps, create_app, web_client
+from bot.app import Deps, create_app, dispatch_request, web_client
 from bot.clock import Clock
 from bot.runtime import build_deps, start_local
 from bot.settings import Settings
@@ -42,7 +42,7 @@ def bolt_route(web_app: web.Application, app: Callable[[], AsyncApp]) -> None:
 
     async def events(request: web.Request) -> web.StreamResponse:
         bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await app().async_dispatch(bolt_request))
+        return await to_aiohttp_response(await dispatch_request(app(), bolt_request))
 
     web_app.router.add_post("/slack/events", events)
 

@@ -63,6 +63,7 @@ async def holdings(
     )
     out: dict[int, list[Holding]] = defaultdict(list)
     for staff_id, ref, status, start in rows:
+        assert staff_id is not None  # filtered by the IN above
         out[staff_id].append(Holding(child_ref=ref, status=status, allocated_on=start))
     return out
 
