@@ -7,6 +7,7 @@ months are calendar, and months clamp to the last day of a shorter month.
 from __future__ import annotations
 
 import calendar as _cal
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -36,7 +37,7 @@ class WorkingCalendar:
     last_year: int = 2060
 
     def _holidays(self) -> frozenset[date]:
-        return _england_holidays(self.first_year, self.last_year) | self.extra_closures
+        return _closed_days(self.first_year, self.last_year, self.extra_closures)
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays()
@@ -58,21 +59,41 @@ class WorkingCalendar:
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days after `start` up to and including `end` (0 if end <= start)."""
-        hols = self._holidays()
-        count = 0
-        current = start
-        while current < end:
-            current += timedelta(days=1)
-            if current.weekday() < 5 and current not in hols:
-                count += 1
-        return count
+        """Working days after `start` up to and including `end` (0 if end <= start).
+
+        Arithmetic rather than a walk day by day: reminders and digests ask this
+        for every child, tens of thousands of times a run.
+        """
+        if end <= start:
+            return 0
+        closed = _closed_weekdays(self.first_year, self.last_year, self.extra_closures)
+        after_end = bisect_right(closed, end.toordinal())
+        holidays_in = after_end - bisect_right(closed, start.toordinal())
+        return _weekdays_up_to(end) - _weekdays_up_to(start) - holidays_in
 
     def next_working_day(self, day: date) -> date:
         """`day` itself if it is a working day, else the next one."""
         while not self.is_working_day(day):
             day += timedelta(days=1)
         return day
+
+
+@cache
+def _closed_days(first_year: int, last_year: int, extra: frozenset[date]) -> frozenset[date]:
+    return _england_holidays(first_year, last_year) | extra
+
+
+@cache
+def _closed_weekdays(first_year: int, last_year: int, extra: frozenset[date]) -> tuple[int, ...]:
+    """Ordinals of bank holidays and closures that fall on a weekday, sorted."""
+    days = _closed_days(first_year, last_year, extra)
+    return tuple(sorted(d.toordinal() for d in days if d.weekday() < 5))
+
+
+def _weekdays_up_to(day: date) -> int:
+    """Mondays to Fridays from 1 January of year 1 (a Monday) up to and including `day`."""
+    days = day.toordinal()
+    return 5 * (days // 7) + min(days % 7, 5)
 
 
 def add_months(start: date, months: int) -> date:

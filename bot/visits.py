@@ -19,24 +19,38 @@ Conventions that hold for every rule below:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.calendar import WorkingCalendar, add_months, add_weeks
 
 __all__ = [
+    "ChildDue",
     "ChildFacts",
+    "CommandError",
+    "Compliance",
+    "Digest",
+    "DigestLine",
     "Obligation",
     "ObligationKind",
     "PlacementType",
     "State",
     "Status",
     "VisitRules",
+    "describe",
+    "due_list",
+    "lapsed",
     "next_visit",
     "obligations",
+    "parse_visit",
+    "parse_visits",
     "state_for",
+    "team_digest",
+    "visit_compliance",
+    "week_key",
 ]
 
 
@@ -554,3 +568,390 @@ _RULES_BY_STATUS: dict[Status, Callable[[ChildFacts, VisitRules, WorkingCalendar
     Status.PRIVATE_FOSTERING: _private_fostering,
     Status.EARLY_HELP: _early_help,
 }
+
+
+# --- what is due: reminders, digests, compliance ------------------------------
+
+KIND_LABELS = {
+    ObligationKind.VISIT: "visit",
+    ObligationKind.CLA_REVIEW: "CLA review",
+    ObligationKind.CP_REVIEW: "CP review conference",
+    ObligationKind.ASSESSMENT: "assessment",
+    ObligationKind.PATHWAY_PLAN_REVIEW: "pathway plan review",
+}
+
+_DUE_STATES = (State.DUE_SOON, State.DUE_TODAY, State.OVERDUE)
+
+
+def describe(obligation: Obligation) -> str:
+    """'visit overdue by 3 days', 'CLA review due today', 'visit due in 4 working days'."""
+    label = KIND_LABELS[obligation.kind]
+    match obligation.state:
+        case State.OVERDUE:
+            days = obligation.days_overdue
+            return f"{label} overdue by {days} day{'s' if days != 1 else ''}"
+        case State.DUE_TODAY:
+            return f"{label} due today"
+        case _:
+            left = obligation.working_days_left
+            return f"{label} due in {left} working day{'s' if left != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class ChildDue:
+    """One child's obligations that need attention now (due soon, due today or overdue)."""
+
+    child_ref: str
+    items: tuple[Obligation, ...]
+
+    @property
+    def most_urgent(self) -> Obligation:
+        return self.items[0]
+
+    @property
+    def is_overdue(self) -> bool:
+        return any(o.state is State.OVERDUE for o in self.items)
+
+    @property
+    def visit_due(self) -> bool:
+        return any(o.kind is ObligationKind.VISIT for o in self.items)
+
+
+def due_list(
+    children: Iterable[ChildFacts],
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> list[ChildDue]:
+    """Children with something due soon or overdue, most urgent (earliest due) first."""
+    out: list[ChildDue] = []
+    for facts in children:
+        items = tuple(
+            o for o in obligations(facts, today, rules, calendar) if o.state in _DUE_STATES
+        )
+        if items:
+            out.append(ChildDue(facts.child_ref, items))
+    out.sort(key=lambda c: (c.most_urgent.due_on, c.child_ref))
+    return out
+
+
+def lapsed(
+    obligation: Obligation, today: date, working_days: int, calendar: WorkingCalendar
+) -> bool:
+    """Overdue by more than `working_days` working days: the manager's threshold."""
+    return (
+        obligation.state is State.OVERDUE
+        and calendar.working_days_between(obligation.due_on, today) > working_days
+    )
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """Visits done on time out of visits due (see `visit_compliance`)."""
+
+    on_time: int = 0
+    due: int = 0
+
+    def __add__(self, other: Compliance) -> Compliance:
+        return Compliance(self.on_time + other.on_time, self.due + other.due)
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.due == 0 else round(100 * self.on_time / self.due)
+
+    def __str__(self) -> str:
+        if self.percent is None:
+            return "no visits were due"
+        return f"{self.percent}% ({self.on_time} of {self.due} visits on time)"
+
+
+def visit_compliance(
+    facts: ChildFacts,
+    visits: Sequence[date],
+    start: date,
+    end: date,
+    history_from: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> Compliance:
+    """Visits done on time / visits due, for visit obligations that closed in [start, end].
+
+    Definition. Every statutory visit opens the next visit obligation, with
+    the due date the reminders would have given it; so does the triggering
+    event (placement start, plan start, notification) before the first visit.
+    An obligation *closes* on the earlier of the visit that met it and its due
+    date, and counts in the period it closed in: on time if that visit came on
+    or before the due date. So an early visit counts when it is made, and a
+    missed one on its due date (a late visit never counts as on time).
+
+    `visits` should hold every statutory visit since `history_from`; an
+    obligation counted from a triggering event before `history_from` is left
+    out, because the visit that met it may be missing from the history.
+    Simplification: today's facts (status, placement) stand in for the past,
+    so a change of status inside the period is not replayed.
+    """
+    ordered = sorted(set(visits))
+    seen: set[tuple[date, date | None]] = set()
+    result = Compliance()
+    for opened_by in [None, *ordered]:
+        obligation = next_visit(replace(facts, last_visit_on=opened_by), end, rules, calendar)
+        if obligation is None:
+            continue
+        key = (obligation.due_on, obligation.counted_from)
+        if key in seen:
+            continue  # a visit before the triggering event: the same obligation again
+        seen.add(key)
+        if opened_by is None and (
+            obligation.counted_from is None or obligation.counted_from < history_from
+        ):
+            continue
+        after = opened_by if opened_by is not None else obligation.counted_from
+        if after is None:
+            continue
+        met = next(
+            (v for v in ordered if v > after or (opened_by is None and v == after)),
+            None,
+        )
+        closed = obligation.due_on if met is None else min(met, obligation.due_on)
+        if start <= closed <= end:
+            on_time = met is not None and met <= obligation.due_on
+            result += Compliance(1 if on_time else 0, 1)
+    return result
+
+
+def week_key(day: date) -> str:
+    """The ISO week a day falls in, e.g. '2026-W48': the weekly digest's due key."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_bounds(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    child_ref: str
+    worker: str
+    obligation: Obligation
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A team's week: counts, compliance, and the overdue list (refs and workers only)."""
+
+    team: str
+    week: str
+    on: date
+    due_this_week: int
+    overdue: tuple[DigestLine, ...]
+    compliance: Compliance
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.due_this_week and not self.overdue and not self.compliance.due
+
+
+def team_digest(
+    team: str,
+    held: Iterable[tuple[str, ChildFacts]],
+    compliance: Compliance,
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> Digest:
+    """`held` is (worker name, child facts) for each child the team holds."""
+    _, sunday = week_bounds(today)
+    due_this_week = 0
+    overdue: list[DigestLine] = []
+    for worker, facts in held:
+        for obligation in obligations(facts, today, rules, calendar):
+            if obligation.state is State.OVERDUE:
+                overdue.append(DigestLine(facts.child_ref, worker, obligation))
+            elif obligation.due_on <= sunday:
+                due_this_week += 1
+    overdue.sort(key=lambda line: (line.obligation.due_on, line.child_ref))
+    return Digest(team, week_key(today), today, due_this_week, tuple(overdue), compliance)
+
+
+# --- the /visit and /visits commands ------------------------------------------
+
+VISIT_USAGE = (
+    "*How to use /visit*\n"
+    "• `/visit CHILD_REF`: record that you visited the child today\n"
+    "• `/visit CHILD_REF 2026-11-20` (or `20/11/2026`, `yesterday`): a visit on another day\n"
+    "• `/visit CHILD_REF DATE confirm`: record a visit earlier than the last one recorded\n"
+    "Visits can't be in the future. You can record visits for your own children; "
+    "managers for their team's."
+)
+
+VISITS_USAGE = (
+    "*How to use /visits*\n"
+    "• `/visits`: your children with visits or reviews due soon or overdue\n"
+    "• `/visits team`: your team's compliance and overdue list (managers)\n"
+    "• `/visits CHILD_REF`: every obligation for one child, with its rule\n"
+    "• `/visits help`: this message"
+)
+
+
+class CommandError(Exception):
+    """Unparseable command text; `help` is what the user should read."""
+
+    def __init__(self, message: str, help: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.help = help
+
+
+@dataclass(frozen=True)
+class RecordVisit:
+    child_ref: str
+    visited_on: date
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class MyVisits:
+    pass
+
+
+@dataclass(frozen=True)
+class TeamVisits:
+    pass
+
+
+@dataclass(frozen=True)
+class ExplainChild:
+    child_ref: str
+
+
+@dataclass(frozen=True)
+class VisitsHelp:
+    pass
+
+
+VisitsCommand = MyVisits | TeamVisits | ExplainChild | VisitsHelp
+
+_REF = re.compile(r"^[A-Za-z0-9/_.-]{1,64}$")
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """'2026-11-20', '20/11/2026', 'today', 'yesterday'; None when not a date."""
+    word = text.strip().lower()
+    if word == "today":
+        return today
+    if word == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        pass
+    parts = word.split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        try:
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            return None
+    return None
+
+
+def parse_visit(text: str, today: date) -> RecordVisit | VisitsHelp:
+    words = text.split()
+    match [w.lower() for w in words]:
+        case [] | ["help"] | ["?"]:
+            return VisitsHelp()
+        case [_, *rest] if len(rest) <= 2:
+            ref = words[0]
+            if not _REF.match(ref):
+                raise CommandError(f"`{ref}` isn't a case reference.", VISIT_USAGE)
+            confirmed = bool(rest) and rest[-1] == "confirm"
+            if confirmed:
+                rest = rest[:-1]
+            if not rest:
+                return RecordVisit(ref, today, confirmed)
+            if len(rest) == 1:
+                visited = parse_date(rest[0], today)
+                if visited is None:
+                    raise CommandError(
+                        f"`{words[1]}` isn't a date I can read: try 2026-11-20 or 20/11/2026.",
+                        VISIT_USAGE,
+                    )
+                return RecordVisit(ref, visited, confirmed)
+    raise CommandError(f"I didn't understand `/visit {text.strip()}`.", VISIT_USAGE)
+
+
+def parse_visits(text: str) -> VisitsCommand:
+    words = text.split()
+    match [w.lower() for w in words]:
+        case [] | ["me"] | ["mine"]:
+            return MyVisits()
+        case ["help"] | ["?"]:
+            return VisitsHelp()
+        case ["team"]:
+            return TeamVisits()
+        case [_] if _REF.match(words[0]):
+            return ExplainChild(words[0])
+    raise CommandError(f"I didn't understand `/visits {text.strip()}`.", VISITS_USAGE)
+
+
+class DateProblem(StrEnum):
+    FUTURE = "future"
+    BEFORE_LAST = "before_last"
+
+
+def check_visit_date(
+    visited_on: date, today: date, last_visit_on: date | None, confirmed: bool
+) -> DateProblem | None:
+    """A visit can't be in the future; one earlier than the last recorded needs a confirmation
+    (usually a typo, but sometimes a visit someone forgot to record)."""
+    if visited_on > today:
+        return DateProblem.FUTURE
+    if last_visit_on is not None and visited_on < last_visit_on and not confirmed:
+        return DateProblem.BEFORE_LAST
+    return None
+
+
+STATE_LABELS = {
+    State.NOT_YET_DUE: "not yet due",
+    State.DUE_SOON: "due soon",
+    State.DUE_TODAY: "due today",
+    State.OVERDUE: "OVERDUE",
+}
+
+
+def _day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def explain(
+    facts: ChildFacts,
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+) -> list[str]:
+    """One line per obligation: what, due when, its state and the rule behind it.
+
+    The answer to "why does the bot say this is overdue?".
+    """
+    found = obligations(facts, today, rules, calendar)
+    if not found:
+        return [
+            f"{facts.child_ref} ({facts.status}): no obligations to count "
+            "(no dates recorded to count from, or none apply to this status)."
+        ]
+    lines = []
+    for o in found:
+        if o.state is State.OVERDUE:
+            state = f"OVERDUE by {o.days_overdue} day{'s' if o.days_overdue != 1 else ''}"
+        elif o.state is State.DUE_TODAY:
+            state = "due today"
+        else:
+            left = o.working_days_left
+            state = f"{STATE_LABELS[o.state]}, {left} working day{'s' if left != 1 else ''} left"
+        counted = f"; counted from {_day(o.counted_from)}" if o.counted_from else ""
+        lines.append(
+            f"{KIND_LABELS[o.kind]}: due {_day(o.due_on)} ({o.due_on.isoformat()}), {state}. "
+            f"Rule: {o.rule}{counted}."
+        )
+    return lines
