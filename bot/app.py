@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -18,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,11 +52,28 @@ class Deps:
     # The client scheduled jobs send with (single-workspace installs and the local workspace).
     client: AsyncWebClient | None = None
     workspace_id: str = "T0LOCAL"
+    # Installed workspaces (OAuth): each sends with its own bot token.
+    installations: AsyncInstallationStore | None = None
+    clients: dict[str, AsyncWebClient] = field(default_factory=dict)
 
     def client_for(self, workspace_id: str) -> AsyncWebClient:
+        if workspace_id in self.clients:
+            return self.clients[workspace_id]
         if self.client is None:
             raise RuntimeError("no Slack client configured")
         return self.client
+
+    async def load_clients(self, workspace_ids: list[str]) -> None:
+        """Look up each installed workspace's bot token before a job sends to it."""
+        if self.installations is None:
+            return
+        base_url = self.client.base_url if self.client is not None else None
+        for workspace_id in workspace_ids:
+            if workspace_id in self.clients:
+                continue
+            bot = await self.installations.async_find_bot(enterprise_id=None, team_id=workspace_id)
+            if bot is not None and bot.bot_token:
+                self.clients[workspace_id] = web_client(bot.bot_token, base_url)
 
 
 def web_client(token: str, base_url: str | None = None) -> AsyncWebClient:
@@ -88,17 +108,39 @@ def _delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+SCOPES = ("chat:write", "commands", "im:history", "im:write", "mpim:write", "users:read")
+
+
+def oauth_settings(deps: Deps, client_id: str, client_secret: str) -> AsyncOAuthSettings:
+    """Install into many workspaces, with slack-sdk's stores in our own database."""
+    from storage.oauth import installation_store, state_store
+
+    store = installation_store(client_id, deps.db.engine)
+    deps.installations = store
+    return AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=list(SCOPES),
+        installation_store=store,
+        state_store=state_store(deps.db.engine),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+    )
+
+
 def create_app(
     deps: Deps,
     *,
     client: AsyncWebClient,
     signing_secret: str,
     register: Callable[[AsyncApp, Deps], None] | None = None,
+    oauth: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
         process_before_response=False,
+        oauth_settings=oauth,
         # Our own middleware answers duplicate deliveries; Bolt's SSL check is for Slack's.
         ssl_check_enabled=False,
     )
@@ -122,7 +164,10 @@ def create_app(
         return await next()
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], respond: Any, client: Any) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], respond: Any, client: Any, ack: Any) -> None:
+        # Bolt clears the ack after an error handler returns, and its request path polls for
+        # the ack every 10 ms: a listener that fails fast after acking would lose its 200.
+        acked = ack.response
         log.error("listener failed", extra={"route": route_of(body), "error": type(error).__name__})
         if isinstance(error, SQLAlchemyError | OSError):
             text = UNAVAILABLE
@@ -135,6 +180,9 @@ def create_app(
                 await client.chat_postMessage(channel=user, text=text)
         except Exception:  # noqa: BLE001 - the apology itself must never raise
             log.warning("could not tell the user about a failure", extra={"route": route_of(body)})
+        finally:
+            if acked is not None:
+                asyncio.get_running_loop().call_soon(setattr, ack, "response", acked)
 
     if register is None:
         from handlers import register_all

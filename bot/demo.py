@@ -164,4 +164,13 @@ async def seed(session: AsyncSession, workspace_id: str, today: date, rng_seed: 
         )
     )
     await session.flush()
+    from bot.visits_demo import seed_visits
+
+    await seed_visits(session, workspace_id, today)
+    from storage.worries import seed_worries
+
+    await seed_worries(session, workspace_id, today)
+    from bot.desks_demo import seed_desks
+
+    await seed_desks(session, workspace_id, today)
     return staff_count, child_count

@@ -34,8 +34,12 @@ VISIT_KINDS = ("statutory", "review", "other")
 class Problem:
     line: int
     message: str
+    # The sheet (or file, in a folder of CSVs) the row is on; None for a single CSV.
+    sheet: str | None = None
 
     def __str__(self) -> str:
+        if self.sheet is not None:
+            return f"{self.sheet} row {self.line}: {self.message}" if self.line else f"{self.sheet}: {self.message}"
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 

@@ -9,7 +9,9 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import select
 
-from bot.app import LOCAL_SIGNING_SECRET, Deps, create_app, dispatch, web_client
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import LOCAL_SIGNING_SECRET, Deps, create_app, dispatch, oauth_settings, web_client
 from bot.clock import Clock
 from bot.policy import load_policy
 from bot.settings import Settings
@@ -62,18 +64,29 @@ async def sync_directory(deps: Deps, workspace: LocalWorkspace) -> None:
             workspace.add_channel(team.channel_id, name, members)
 
 
+LOCAL_CLIENT_ID = "0000.local"
+LOCAL_CLIENT_SECRET = "local-client-secret"
+
+
 async def start_local(
     deps: Deps,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
     web_app: web.Application | None = None,
+    oauth: bool = False,
 ) -> Local:
+    """The bot on the local workspace; with `oauth`, installable into many workspaces."""
     workspace = LocalWorkspace(LOCAL_SIGNING_SECRET, team_id=deps.workspace_id)
     base_url = await workspace.start(host, port, web_app)
     client = web_client(workspace.bot_token, base_url + "/api/")
     deps.client = client
-    app = create_app(deps, client=client, signing_secret=LOCAL_SIGNING_SECRET)
+    settings = None
+    if oauth:
+        workspace.client_secrets[LOCAL_CLIENT_ID] = LOCAL_CLIENT_SECRET
+        settings = oauth_settings(deps, LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET)
+        client = AsyncWebClient(base_url=base_url + "/api/")
+    app = create_app(deps, client=client, signing_secret=LOCAL_SIGNING_SECRET, oauth=settings)
 
     async def deliver(body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         return await dispatch(app, body, headers)

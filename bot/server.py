@@ -12,7 +12,9 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import Deps, create_app, dispatch_request, web_client
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Deps, create_app, dispatch_request, oauth_settings, web_client
 from bot.clock import Clock
 from bot.runtime import build_deps, start_local
 from bot.settings import Settings
@@ -44,7 +46,18 @@ def bolt_route(web_app: web.Application, app: Callable[[], AsyncApp]) -> None:
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await dispatch_request(app(), bolt_request))
 
+    async def oauth(request: web.Request) -> web.StreamResponse:
+        flow = app().oauth_flow
+        if flow is None:
+            return web.Response(status=404, text="This bot is not set up for installing (no SLACK_CLIENT_ID).")
+        bolt_request = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+        return await to_aiohttp_response(await flow.handle_callback(bolt_request))
+
     web_app.router.add_post("/slack/events", events)
+    web_app.router.add_get("/slack/install", oauth)
+    web_app.router.add_get("/slack/oauth_redirect", oauth)
 
 
 async def _wait_for_stop() -> None:
@@ -75,12 +88,17 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
     socket_handler: Any = None
     local = None
     if settings.uses_slack:
-        assert settings.slack_bot_token is not None
-        token = settings.slack_bot_token.get_secret_value()
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-        client = web_client(token)
+        if settings.uses_oauth:
+            assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+            client = AsyncWebClient()
+            oauth = oauth_settings(deps, settings.slack_client_id, settings.slack_client_secret.get_secret_value())
+        else:
+            assert settings.slack_bot_token is not None
+            client = web_client(settings.slack_bot_token.get_secret_value())
+            oauth = None
         deps.client = client
-        app = create_app(deps, client=client, signing_secret=secret)
+        app = create_app(deps, client=client, signing_secret=secret, oauth=oauth)
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -100,11 +118,27 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
         local = await start_local(deps, host=settings.host, port=port, web_app=web_app)
         apps.append(local.app)
         print(f"Practice Bot is running on the local workspace: {local.workspace.base_url}/")
+    # The office layout may have changed since the last start: bring the desks in line
+    # (bookings on removed desks are moved or waitlisted, and their owners told).
+    from bot.desks import LayoutError, load_layout
+    from handlers.desks import sync_layout_and_tell
+
+    try:
+        layout = load_layout(deps.policy.desks.layout_file)
+        report = await sync_layout_and_tell(deps, deps.workspace_id, layout)
+        log.info("desk layout: %s", report.summary())
+    except LayoutError as e:
+        print(f"Desk booking is unavailable until the layout is fixed:\n{e}")
     scheduler = build_scheduler(deps)
     scheduler.start()
     # Catch up on anything due while the bot was down; the ledger stops repeats.
-    for send in await tick(deps, clock.now()):
-        log.info("catch-up send: %s", send)
+    try:
+        for send in await tick(deps, clock.now()):
+            log.info("catch-up send: %s", send)
+        log.info("catch-up finished")
+    except Exception:
+        # One failing job must never take a replica down; the scheduler tries again.
+        log.exception("catch-up failed; the scheduler will try again")
     try:
         await _wait_for_stop()
     finally:

@@ -34,11 +34,26 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "PRACTICE_BOT_SLACK_APP_TOKEN")
     )
 
+    # OAuth for installing into many workspaces (instead of one SLACK_BOT_TOKEN).
+    slack_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "PRACTICE_BOT_SLACK_CLIENT_ID")
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "PRACTICE_BOT_SLACK_CLIENT_SECRET"),
+    )
+    # The workspace the CLI acts on (imports, demo) when the bot serves several.
+    workspace_id: str = "T0LOCAL"
+
     host: str = "127.0.0.1"
     port: int = 3000
     # Catch up on scheduled sends missed while the bot was down, this far back.
     catch_up_hours: int = Field(default=72, ge=0)
 
     @property
+    def uses_oauth(self) -> bool:
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
     def uses_slack(self) -> bool:
-        return self.slack_bot_token is not None
+        return self.slack_bot_token is not None or self.uses_oauth

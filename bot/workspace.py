@@ -41,6 +41,7 @@ class User:
     real_name: str
     title: str = ""
     email: str | None = None
+    team_id: str = ""
 
     def as_slack(self, team_id: str) -> Json:
         profile: Json = {"real_name": self.real_name, "display_name": self.name, "title": self.title}
@@ -77,6 +78,8 @@ class Message:
     ephemeral_to: str | None = None
     edited: bool = False
     deleted: bool = False
+    # The workspace whose bot token posted it (many workspaces can install the bot).
+    team_id: str = ""
 
     def as_slack(self) -> Json:
         out: Json = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
@@ -158,12 +161,32 @@ class LocalWorkspace:
         self._pending: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self.errors: list[str] = []
+        self.tokens: dict[str, str] = {bot_token: team_id}
+        self.team_names: dict[str, str] = {team_id: team_name}
+        self.client_secrets: dict[str, str] = {}
 
     # --- setting up --------------------------------------------------------
 
-    def add_user(self, user_id: str, name: str, real_name: str, title: str = "", email: str | None = None) -> None:
-        self.users[user_id] = User(user_id, name, real_name, title, email)
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str,
+        title: str = "",
+        email: str | None = None,
+        team_id: str | None = None,
+    ) -> None:
+        self.users[user_id] = User(user_id, name, real_name, title, email, team_id or self.team_id)
         self._touch()
+
+    def add_team(self, team_id: str, name: str) -> str:
+        """Another workspace that can install the app (OAuth); returns its install code."""
+        self.team_names[team_id] = name
+        return f"code-{team_id}"
+
+    def team_of(self, user_id: str) -> str:
+        user = self.users.get(user_id)
+        return user.team_id if user is not None and user.team_id else self.team_id
 
     def add_channel(self, channel_id: str, name: str, members: set[str] | None = None) -> None:
         channel = self.channels.get(channel_id)
@@ -256,8 +279,11 @@ class LocalWorkspace:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
             return web.json_response({"ok": False, "error": fault.error}, status=fault.status, headers=headers)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or args.get("token")
-        if method != "api.test" and token != self.bot_token:
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(request, args))
+        if method != "api.test" and token not in self.tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        args["_team"] = self.tokens.get(str(token), self.team_id)
         if method == "chat.postMessage" and self.channel_interval:
             wait = self._rate_wait(self._resolve_channel(str(args.get("channel", ""))))
             if wait > 0:
@@ -303,12 +329,42 @@ class LocalWorkspace:
     def _m_api_test(self, args: Json) -> Json:
         return {"ok": True, "args": args}
 
+    def _oauth_access(self, request: web.Request, args: Json) -> Json:
+        """Exchange an install code for a bot token, as Slack's OAuth v2 does."""
+        import base64
+
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        else:
+            client_id, secret = str(args.get("client_id", "")), str(args.get("client_secret", ""))
+        if self.client_secrets.get(client_id) != secret:
+            return {"ok": False, "error": "invalid_client_id"}
+        team_id = str(args.get("code", "")).removeprefix("code-")
+        if team_id not in self.team_names:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{team_id}-local"
+        self.tokens[token] = team_id
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": f"U{team_id}ADMIN"},
+            "scope": str(args.get("scope", "chat:write,commands")),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team_id, "name": self.team_names[team_id]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     def _m_auth_test(self, args: Json) -> Json:
+        team = str(args.get("_team", self.team_id))
         return {
             "ok": True,
             "url": self.base_url + "/",
-            "team": self.team_name,
-            "team_id": self.team_id,
+            "team": self.team_names.get(team, self.team_name),
+            "team_id": team,
             "user": "practice-bot",
             "user_id": self.bot_user_id,
             "bot_id": "B0BOT",
@@ -319,6 +375,10 @@ class LocalWorkspace:
         channel = self._resolve_channel(str(args["channel"]))
         if channel not in self.channels:
             raise KeyError("channel_not_found")
+        im_user = self.channels[channel].im_user
+        if im_user is not None and self.team_of(im_user) != args.get("_team", self.team_id):
+            # A workspace's bot cannot reach people in another workspace.
+            raise KeyError("channel_not_found")
         blocks = args.get("blocks")
         message = Message(
             channel=channel,
@@ -328,6 +388,7 @@ class LocalWorkspace:
             blocks=blocks if isinstance(blocks, list) else None,
             thread_ts=args.get("thread_ts"),
             ephemeral_to=ephemeral_to,
+            team_id=str(args.get("_team", self.team_id)),
         )
         self.messages.append(message)
         return message
@@ -413,10 +474,20 @@ class LocalWorkspace:
         return {"ok": True, "view": stored}
 
     def _m_conversations_open(self, args: Json) -> Json:
-        users = str(args.get("users", "")).split(",")
-        if len(users) != 1 or users[0] not in self.users:
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users or any(u not in self.users for u in users):
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "channel": {"id": self.im_channel(users[0])}}
+        if len(users) == 1:
+            return {"ok": True, "channel": {"id": self.im_channel(users[0])}}
+        # A group DM (mpim) with the bot and these people, reused as Slack reuses it.
+        members = set(users) | {self.bot_user_id}
+        for channel in self.channels.values():
+            if channel.name.startswith("mpdm-") and channel.members == members:
+                return {"ok": True, "channel": {"id": channel.id}}
+        channel_id = "G" + hashlib.sha256(",".join(sorted(members)).encode()).hexdigest()[:10].upper()
+        name = "mpdm-" + "--".join(sorted(self.users[u].name for u in users)) + "-1"
+        self.channels[channel_id] = Channel(channel_id, name, members)
+        return {"ok": True, "channel": {"id": channel_id}}
 
     def _channel_json(self, channel: Channel) -> Json:
         return {
@@ -469,12 +540,12 @@ class LocalWorkspace:
         user = self.users.get(str(args["user"]))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user.as_slack(self.team_id)}
+        return {"ok": True, "user": user.as_slack(user.team_id)}
 
     def _m_users_list(self, args: Json) -> Json:
         return {
             "ok": True,
-            "members": [u.as_slack(self.team_id) for u in self.users.values()],
+            "members": [u.as_slack(u.team_id) for u in self.users.values() if u.team_id == args["_team"]],
             "response_metadata": {"next_cursor": ""},
         }
 
@@ -483,7 +554,7 @@ class LocalWorkspace:
         user = next((u for u in self.users.values() if (u.email or "").lower() == email), None)
         if user is None:
             return {"ok": False, "error": "users_not_found"}
-        return {"ok": True, "user": user.as_slack(self.team_id)}
+        return {"ok": True, "user": user.as_slack(user.team_id)}
 
     # --- what a person does: signed requests to the bot --------------------
 
@@ -513,7 +584,7 @@ class LocalWorkspace:
     def _user_json(self, user_id: str) -> Json:
         user = self.users.get(user_id)
         name = user.name if user else user_id
-        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+        return {"id": user_id, "username": name, "name": name, "team_id": self.team_of(user_id)}
 
     def _channel_name(self, channel_id: str) -> str:
         channel = self.channels.get(channel_id)
@@ -567,7 +638,7 @@ class LocalWorkspace:
         channel = channel or self.im_channel(user)
         form = {
             "token": "local",
-            "team_id": self.team_id,
+            "team_id": self.team_of(user),
             "team_domain": "local",
             "channel_id": channel,
             "channel_name": self._channel_name(channel),
@@ -585,15 +656,16 @@ class LocalWorkspace:
         return status, payload
 
     async def event(self, event: Json, event_id: str | None = None, retry: int | None = None) -> tuple[int, bytes]:
+        team = self.team_of(str(event.get("user", "")))
         body = {
             "token": "local",
-            "team_id": self.team_id,
+            "team_id": team,
             "api_app_id": self.app_id,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or "Ev" + uuid.uuid4().hex[:10].upper(),
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
+            "authorizations": [{"team_id": team, "user_id": self.bot_user_id, "is_bot": True}],
         }
         raw = json.dumps(body).encode()
         if retry is None:
@@ -641,7 +713,7 @@ class LocalWorkspace:
         action = {"action_ts": f"{time.time():.6f}", "type": "button", **action}
         payload: Json = {
             "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "local"},
+            "team": {"id": self.team_of(user), "domain": "local"},
             "user": self._user_json(user),
             "api_app_id": self.app_id,
             "token": "local",
@@ -683,7 +755,7 @@ class LocalWorkspace:
         state_view["state"] = {"values": values}
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": "local"},
+            "team": {"id": self.team_of(user), "domain": "local"},
             "user": self._user_json(user),
             "api_app_id": self.app_id,
             "token": "local",

@@ -8,7 +8,7 @@ from bot.app import Deps
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    from handlers import caseload, home, messages
+    from handlers import caseload, desks, home, messages, visits, worries
 
-    for feature in (caseload, home, messages):
+    for feature in (caseload, home, messages, visits, desks, worries):
         feature.register(app, deps)

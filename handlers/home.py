@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Deps
-from handlers import caseload
+from handlers import caseload, desks, visits, worries
 from handlers.common import NOT_ON_STAFF, Blocks, asker, context_line, divider, section, workspace_of
 
 log = logging.getLogger("practice_bot.home")
@@ -21,6 +21,13 @@ async def home_view(deps: Deps, workspace_id: str, slack_user_id: str) -> dict[s
     else:
         blocks = [section(f"Hello {me.name.split()[0]} :wave:  ({me.team.name})")]
         blocks += await caseload.home_blocks(deps, workspace_id, me)
+        visit_card = await visits.home_blocks(deps, workspace_id, me)
+        if visit_card:
+            blocks += [divider(), *visit_card]
+        desk_card = await desks.home_blocks(deps, workspace_id, me)
+        if desk_card:
+            blocks += [divider(), *desk_card]
+        blocks += [divider(), *await worries.home_blocks(deps, workspace_id, me)]
         blocks.append(divider())
         blocks.append(context_line("Type `/caseload help` in any channel to see what I can do."))
     return {"type": "home", "blocks": blocks[:100]}

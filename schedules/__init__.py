@@ -28,12 +28,18 @@ class Job:
     name: str
     trigger: CronTrigger
     run: JobRun
+    # This job's own catch-up window; None: the settings' catch_up_hours.
+    # (A morning reminder is stale by evening; a weekly digest is worth posting all week.)
+    catch_up: timedelta | None = None
+
+    def window(self, deps: Deps) -> timedelta:
+        return self.catch_up if self.catch_up is not None else timedelta(hours=deps.settings.catch_up_hours)
 
 
 def jobs(deps: Deps) -> list[Job]:
-    from schedules import caseload
+    from schedules import caseload, desks, visits, worries
 
-    return [*caseload.jobs(deps)]
+    return [*caseload.jobs(deps), *visits.jobs(deps), *desks.jobs(deps), *worries.jobs(deps)]
 
 
 def latest_due(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:
@@ -46,13 +52,24 @@ def latest_due(trigger: CronTrigger, now: datetime, window: timedelta) -> dateti
     return latest
 
 
+async def prepare(deps: Deps) -> None:
+    """Before a run: find every workspace's own Slack client (many-workspace installs)."""
+    from sqlalchemy import select
+
+    from storage.org import Staff
+
+    async with deps.db.session() as session:
+        workspaces = list(await session.scalars(select(Staff.workspace_id).distinct()))
+    await deps.load_clients(workspaces)
+
+
 async def tick(deps: Deps, now: datetime, only: str | None = None) -> list[Send]:
-    window = timedelta(hours=deps.settings.catch_up_hours)
+    await prepare(deps)
     sends: list[Send] = []
     for job in jobs(deps):
         if only is not None and job.name != only:
             continue
-        due = latest_due(job.trigger, now, window)
+        due = latest_due(job.trigger, now, job.window(deps))
         if due is not None:
             sends += await job.run(deps, due)
     return sends
@@ -68,8 +85,9 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
 
         async def run(job: Job = job) -> None:
             # The moment the job was due, not when it woke: that is the ledger's key.
-            due = latest_due(job.trigger, deps.clock.now(), timedelta(hours=deps.settings.catch_up_hours))
+            due = latest_due(job.trigger, deps.clock.now(), job.window(deps))
             if due is not None:
+                await prepare(deps)
                 for send in await job.run(deps, due):
                     log.info("scheduled send", extra={"send": str(send)})
 

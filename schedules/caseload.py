@@ -19,6 +19,7 @@ from schedules import Job
 from schedules.ledger import Send, send_once
 from storage.caseload import CaseloadBreach, as_worker, counts_on, holdings, open_breaches
 from storage.org import Staff, Team
+from storage.upsert import insert_ignore
 
 JOB = "caseload.alerts"
 
@@ -100,13 +101,18 @@ async def check_caseloads(deps: Deps, workspace_id: str, at: datetime) -> list[S
                 subject = f"team:{team_id}"
                 current[(subject, "team_average")] = Breach(subject, "team_average", team_id, _team_text(summary))
         opened = await open_breaches(session, workspace_id)
-        for key, breach in opened.items():
+        for key, row in opened.items():
             if key not in current:
-                breach.ended_on = on
+                row.ended_on = on
         started: dict[tuple[str, str], date] = {k: b.started_on for k, b in opened.items() if k in current}
-        for key, breach in current.items():
+        # Another replica may be opening the same breach right now: the unique key settles it
+        # (ON CONFLICT DO NOTHING), and a fixed order keeps two such transactions from deadlocking.
+        for key in sorted(current):
             if key not in opened:
-                session.add(CaseloadBreach(workspace_id=workspace_id, subject=key[0], kind=key[1], started_on=on))
+                subject, kind = key
+                values: dict[str, object] = {"workspace_id": workspace_id, "subject": subject}
+                values |= {"kind": kind, "started_on": on}
+                await insert_ignore(session, CaseloadBreach, values, list(values))
                 started[key] = on
         managers: dict[int, list[Staff]] = {}
         for member in staff:

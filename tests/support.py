@@ -152,3 +152,56 @@ def find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return {**element, "_block_id": block.get("block_id", "")}
     raise AssertionError(f"no element {action_id!r} in {json.dumps(blocks)[:500]}")
+
+
+# --- council data files (Annex A workbooks) -------------------------------------
+
+
+def xlsx(sheets: dict[str, list[list[Any]]], cached: dict[str, dict[str, str]] | None = None) -> bytes:
+    """A workbook written with openpyxl, one sheet per entry, rows as given.
+
+    openpyxl saves formulas without a result; `cached` adds the result Excel
+    would have saved, by sheet title and cell ({"List 7": {"E3": "46344"}}).
+    """
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    if not cached:
+        return data
+    positions = {title: f"sheet{i}" for i, title in enumerate(sheets, start=1)}
+    wanted = {positions[title]: cells for title, cells in cached.items()}
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            found = re.fullmatch(r"xl/worksheets/(sheet\d+)\.xml", item.filename)
+            if found and found.group(1) in wanted:
+                xml = content.decode("utf-8")
+                for ref, value in wanted[found.group(1)].items():
+                    xml = re.sub(
+                        rf'(<c r="{ref}"[^>]*>)(<f>[^<]*</f>)(?:<v\s*/>|<v></v>)?', rf"\g<1>\g<2><v>{value}</v>", xml
+                    )
+                content = xml.encode("utf-8")
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def excel_serial(d: Any) -> int:
+    from datetime import date as _date
+
+    return int((d - _date(1899, 12, 30)).days)

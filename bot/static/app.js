@@ -58,7 +58,8 @@
     page_facing_up: '\ud83d\udcc4', file_folder: '\ud83d\udcc1', open_file_folder: '\ud83d\udcc2',
     scales: '\u2696\ufe0f', shield: '\ud83d\udee1\ufe0f', handshake: '\ud83e\udd1d',
     hourglass_done: '\u231b', small_blue_diamond: '\ud83d\udd39', small_orange_diamond: '\ud83d\udd38',
-    large_blue_diamond: '\ud83d\udd37', large_orange_diamond: '\ud83d\udd36', robot_face: '\ud83e\udd16'
+    large_blue_diamond: '\ud83d\udd37', large_orange_diamond: '\ud83d\udd36', robot_face: '\ud83e\udd16',
+    seedling: '\ud83c\udf31', sunrise: '\ud83c\udf05'
   };
 
   function replaceEmoji(s) {
@@ -730,7 +731,7 @@
     var wrap = h('div', { class: 'blocks' });
     (blocks || []).forEach(function (b, i) {
       var node = renderBlock(b || {}, i, ctx);
-      if (node) wrap.appendChild(h('div', { class: 'bk-block bk-' + (b && b.type) }, node));
+      if (node) wrap.appendChild(h('div', { class: 'bk-block bk-block-' + (b && b.type) }, node));
     });
     return wrap;
   }
