@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.calendar import add_months, whole_months_between
+from bot.commands import CommandError
 from bot.policy import CaseloadPolicy
 
 CASE_HOLDING_ROLES = frozenset({"social_worker", "manager"})
@@ -189,15 +190,6 @@ USAGE = (
     "• `/caseload @someone`: one of your team (their manager only)\n"
     "• `/caseload help`: this message"
 )
-
-
-class CommandError(Exception):
-    """Unparseable command text; `help` is what the user should read."""
-
-    def __init__(self, message: str, help: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.help = help
 
 
 @dataclass(frozen=True)

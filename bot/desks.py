@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.calendar import WorkingCalendar
+from bot.commands import CommandError
 from bot.policy import DESK_TAGS
 
 Half = Literal["am", "pm"]
@@ -357,15 +358,6 @@ WHOSIN_USAGE = (
     "Only people who chose to share (`/desk share on`) are named; "
     "managers also see how full each zone is."
 )
-
-
-class CommandError(Exception):
-    """Unparseable command text; `help` is what the user should read."""
-
-    def __init__(self, message: str, help: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.help = help
 
 
 @dataclass(frozen=True)

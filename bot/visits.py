@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.calendar import WorkingCalendar, add_months, add_weeks
+from bot.commands import CommandError
 
 __all__ = [
     "ChildDue",
@@ -793,15 +794,6 @@ VISITS_USAGE = (
     "• `/visits CHILD_REF`: every obligation for one child, with its rule\n"
     "• `/visits help`: this message"
 )
-
-
-class CommandError(Exception):
-    """Unparseable command text; `help` is what the user should read."""
-
-    def __init__(self, message: str, help: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.help = help
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from bot.calendar import WorkingCalendar
+from bot.commands import CommandError
 from bot.policy import Pairing, WorriesPolicy
 
 URGENCIES = ("today", "week")
@@ -49,15 +50,6 @@ USAGE = (
     "• `/worried help`: this message\n"
     "A worry can be about a family not yet known to us: leave the reference blank."
 )
-
-
-class CommandError(Exception):
-    """Unparseable command text; `help` is what the user should read."""
-
-    def __init__(self, message: str, help: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.help = help
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from bot.app import Deps
 from bot.caseload import (
     USAGE,
     CaseloadStatus,
-    CommandError,
     Help,
     Mine,
     Person,
@@ -23,6 +22,7 @@ from bot.caseload import (
     plural,
 )
 from bot.clock import today
+from bot.commands import CommandError
 from handlers.common import (
     NOT_ON_STAFF,
     Blocks,

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Deps
+from bot.commands import CommandError
 from bot.desks import (
     SPAN_LABELS,
     USAGE,
@@ -21,7 +22,6 @@ from bot.desks import (
     BookOutcome,
     Cancel,
     CheckIn,
-    CommandError,
     DeskSpot,
     Every,
     Help,

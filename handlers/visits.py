@@ -15,11 +15,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import Deps
 from bot.clock import today
+from bot.commands import CommandError
 from bot.visits import (
     VISIT_USAGE,
     VISITS_USAGE,
     ChildDue,
-    CommandError,
     Compliance,
     DateProblem,
     Digest,

@@ -16,12 +16,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
+from bot.commands import CommandError
 from bot.worries import (
     OUTCOME_LABELS,
     OUTCOMES,
     URGENCY_LABELS,
     USAGE,
-    CommandError,
     Help,
     ListWorries,
     OutcomeForm,
