@@ -16,19 +16,6 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-ROLES = ("social_worker", "early_help", "manager", "admin")
-STATUSES = ("assessment", "cin", "cp", "cla", "care_leaver", "private_fostering", "early_help")
-PLACEMENT_TYPES = (
-    "foster",
-    "residential",
-    "placed_with_parent",
-    "connected_person_temporary",
-    "interim_care_order_at_home",
-    "care_order_at_home",
-    "long_term",
-)
-VISIT_KINDS = ("statutory", "review", "other")
-
 
 @dataclass(frozen=True)
 class Problem:

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.visits import VisitRules
+from bot.visits import Status, VisitRules
 
-STATUSES = ("assessment", "cin", "cp", "cla", "care_leaver", "private_fostering", "early_help")
+STATUSES = tuple(Status)
 # Equipment a desk can have and a worker can need (domain.md, "Desks").
 DESK_TAGS = ("adjusted_chair", "standing", "dual_screen", "accessible", "quiet")
 DEMO_LAYOUT = Path(__file__).with_name("desks_layout.toml")

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy import select
-
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 
 from bot.app import LOCAL_SIGNING_SECRET, Deps, create_app, dispatch, oauth_settings, web_client
 from bot.clock import Clock

@@ -11,7 +11,6 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps, create_app, dispatch_request, oauth_settings, web_client

@@ -28,11 +28,11 @@ from handlers.common import (
     Blocks,
     context_line,
     day,
+    ephemeral_command,
     fields,
     header,
     help_blocks,
     section,
-    workspace_of,
 )
 from storage import audit
 from storage.caseload import team_summary, worker_status
@@ -194,8 +194,4 @@ def alert_blocks(text: str) -> Blocks:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command("/caseload")
-    async def caseload_command(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
-        await ack()
-        text, blocks = await answer(deps, workspace_of(context, deps), command["user_id"], command.get("text", ""))
-        await respond(text=text, blocks=blocks, response_type="ephemeral")
+    ephemeral_command(app, deps, "/caseload", answer)

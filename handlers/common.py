@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+
+from slack_bolt.async_app import AsyncApp
 
 from bot.app import Deps
 from storage.org import Staff, staff_by_slack_id
@@ -67,3 +70,21 @@ def button(text: str, action_id: str, value: str = "", style: str | None = None)
 
 def help_blocks(message: str, usage: str) -> Blocks:
     return [section(message), section(usage)]
+
+
+Answer = Callable[[Deps, str, str, str], Awaitable[tuple[str, Blocks]]]
+
+
+def ephemeral_command(app: AsyncApp, deps: Deps, name: str, answer: Answer) -> None:
+    """Register `name` as a command whose reply, from `answer`, only the asker sees.
+
+    The ack goes first and the answer after it, so Slack never waits on the database.
+    """
+
+    async def listener(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
+        await ack()
+        text, blocks = await answer(deps, workspace_of(context, deps), command["user_id"], command.get("text", ""))
+        await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+    listener.__name__ = f"{name.strip('/')}_command"
+    app.command(name)(listener)

@@ -61,6 +61,7 @@ from handlers.common import (
     button,
     context_line,
     day,
+    ephemeral_command,
     header,
     help_blocks,
     section,
@@ -819,13 +820,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply, blocks = await answer(deps, workspace_id, command["user_id"], text)
         await respond(text=reply, blocks=blocks, response_type="ephemeral")
 
-    @app.command("/whosin")
-    async def whosin_command(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
-        await ack()
-        reply, blocks = await answer_whosin(
-            deps, workspace_of(context, deps), command["user_id"], command.get("text", "")
-        )
-        await respond(text=reply, blocks=blocks, response_type="ephemeral")
+    ephemeral_command(app, deps, "/whosin", answer_whosin)
 
     @app.view(CALLBACK)
     async def desk_form(

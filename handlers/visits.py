@@ -47,6 +47,7 @@ from handlers.common import (
     button,
     context_line,
     day,
+    ephemeral_command,
     fields,
     header,
     help_blocks,
@@ -523,21 +524,8 @@ async def home_blocks(deps: Deps, workspace_id: str, me: Staff) -> Blocks:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command("/visit")
-    async def visit_command(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
-        await ack()
-        text, blocks = await answer_visit(
-            deps, workspace_of(context, deps), command["user_id"], command.get("text", "")
-        )
-        await respond(text=text, blocks=blocks, response_type="ephemeral")
-
-    @app.command("/visits")
-    async def visits_command(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
-        await ack()
-        text, blocks = await answer_visits(
-            deps, workspace_of(context, deps), command["user_id"], command.get("text", "")
-        )
-        await respond(text=text, blocks=blocks, response_type="ephemeral")
+    ephemeral_command(app, deps, "/visit", answer_visit)
+    ephemeral_command(app, deps, "/visits", answer_visits)
 
     @app.action(RECORD_ACTION)
     async def record_button(

@@ -14,17 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, WorkspaceScoped
 
-STATUSES = ("assessment", "cin", "cp", "cla", "care_leaver", "private_fostering", "early_help")
-PLACEMENT_TYPES = (
-    "foster",
-    "residential",
-    "placed_with_parent",
-    "connected_person_temporary",
-    "interim_care_order_at_home",
-    "care_order_at_home",
-    "long_term",
-)
-
 
 class Child(WorkspaceScoped, Base):
     __tablename__ = "children"

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, WorkspaceScoped
 
-ROLES = ("social_worker", "early_help", "manager", "admin")
-
 
 class Team(WorkspaceScoped, Base):
     __tablename__ = "teams"
