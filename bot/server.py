@@ -116,7 +116,6 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
         bolt_route(web_app, lambda: apps[0])
         local = await start_local(deps, host=settings.host, port=port, web_app=web_app)
         apps.append(local.app)
-        print(f"Practice Bot is running on the local workspace: {local.workspace.base_url}/")
     # The office layout may have changed since the last start: bring the desks in line
     # (bookings on removed desks are moved or waitlisted, and their owners told).
     from bot.desks import LayoutError, load_layout
@@ -138,6 +137,13 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
     except Exception:
         # One failing job must never take a replica down; the scheduler tries again.
         log.exception("catch-up failed; the scheduler will try again")
+    if local is not None:
+        # Said last, so it is the line a newcomer sees after the start-up logs.
+        print(
+            f"\nPractice Bot is running on the local workspace: {local.workspace.base_url}/\n"
+            "Open it, pick who you are (try Tom Hughes), and type /caseload. Ctrl-C stops it.\n",
+            flush=True,
+        )
     try:
         await _wait_for_stop()
     finally:
