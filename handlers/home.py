@@ -29,7 +29,12 @@ async def home_view(deps: Deps, workspace_id: str, slack_user_id: str) -> dict[s
             blocks += [divider(), *desk_card]
         blocks += [divider(), *await worries.home_blocks(deps, workspace_id, me)]
         blocks.append(divider())
-        blocks.append(context_line("Type `/caseload help` in any channel to see what I can do."))
+        blocks.append(
+            context_line(
+                "I answer `/caseload`, `/visits`, `/visit`, `/desk`, `/whosin` and `/worried` anywhere; "
+                "add `help` to any of them to see what they do."
+            )
+        )
     return {"type": "home", "blocks": blocks[:100]}
 
 
