@@ -6,15 +6,24 @@ because this machine is shared and absolute times drift.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import event
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,9 @@ class Result:
     unit: str
     target: float | None
     note: str = ""
+    # False when a check beside the timing failed (a double booking, a lost message):
+    # then the target is missed whatever the ratio.
+    sound: bool = True
 
     @property
     def ratio(self) -> float:
@@ -32,7 +44,9 @@ class Result:
 
     @property
     def met(self) -> bool | None:
-        return None if self.target is None else self.ratio <= self.target
+        if self.target is None:
+            return None if self.sound else False
+        return self.sound and self.ratio <= self.target
 
     def row(self) -> str:
         target = f"≤ {self.target:g}x" if self.target is not None else "-"
@@ -43,10 +57,7 @@ class Result:
         )
 
 
-HEADER = (
-    "| benchmark | ours | floor | ratio | target | verdict | note |\n"
-    "| --- | --- | --- | --- | --- | --- | --- |"
-)
+HEADER = "| benchmark | ours | floor | ratio | target | verdict | note |\n| --- | --- | --- | --- | --- | --- | --- |"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -85,3 +96,81 @@ def write_results(results: list[Result], notes: list[str], path: Path) -> str:
         text += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     path.write_text(text)
     return table
+
+
+# --- processes, queries, HTTP ------------------------------------------------------
+
+
+class Process:
+    """A `python -m bench.serve ROLE` (or any) child process that prints a JSON line when ready."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, info: dict[str, Any]) -> None:
+        self.proc = proc
+        self.info = info
+
+    @property
+    def url(self) -> str:
+        return str(self.info["url"])
+
+    @property
+    def pid(self) -> int:
+        return int(self.proc.pid)
+
+    @classmethod
+    async def start(cls, *args: str, within: float = 120.0) -> Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.serve", *args, stdout=asyncio.subprocess.PIPE, cwd=ROOT
+        )
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), within)
+        if not line:
+            await proc.wait()
+            raise RuntimeError(f"bench.serve {args[0]} exited with {proc.returncode} before it was ready")
+        return cls(proc, json.loads(line))
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def counting_queries(engine: Any) -> Iterator[list[str]]:
+    """Every SQL statement `engine` sends while the block runs."""
+    statements: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+async def get_json(url: str) -> Any:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return await response.json()
+
+
+async def post_json(url: str, data: Any = None) -> Any:
+    async with aiohttp.ClientSession() as http, http.post(url, json=data or {}) as response:
+        return await response.json()
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(resident now, peak resident) of `pid` in MB, from /proc (no psutil)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]

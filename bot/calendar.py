@@ -49,14 +49,21 @@ class WorkingCalendar:
         """
         if days < 0:
             raise ValueError("days must not be negative")
-        hols = self._holidays()
-        current = start
-        remaining = days
-        while remaining:
-            current += timedelta(days=1)
-            if current.weekday() < 5 and current not in hols:
-                remaining -= 1
-        return current
+        if days == 0:
+            return start
+        # Arithmetic, like working_days_between (reminders and digests ask for every child):
+        # the days-th weekday after `start`, pushed on by each closure it passes, until no
+        # more closures fall in between. Each push only moves later, so the first fixed
+        # point is the answer, and it is a working day.
+        closed = _closed_weekdays(self.first_year, self.last_year, self.extra_closures)
+        origin = start.toordinal()
+        before = bisect_right(closed, origin)
+        end = _nth_weekday_after(origin, days)
+        while True:
+            later = _nth_weekday_after(origin, days + bisect_right(closed, end) - before)
+            if later == end:
+                return date.fromordinal(end)
+            end = later
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 if end <= start).
@@ -94,6 +101,13 @@ def _weekdays_up_to(day: date) -> int:
     """Mondays to Fridays from 1 January of year 1 (a Monday) up to and including `day`."""
     days = day.toordinal()
     return 5 * (days // 7) + min(days % 7, 5)
+
+
+def _nth_weekday_after(ordinal: int, n: int) -> int:
+    """The ordinal of the n-th Monday-to-Friday after `ordinal` (n >= 1): inverts _weekdays_up_to."""
+    target = 5 * (ordinal // 7) + min(ordinal % 7, 5) + n
+    weeks, day = divmod(target, 5)
+    return 7 * (weeks - 1) + 5 if day == 0 else 7 * weeks + day
 
 
 def add_months(start: date, months: int) -> date:

@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", parents=[common], help="seed the demo authority into an empty database")
     demo.add_argument("--workspace", default="T0LOCAL")
+    demo.add_argument(
+        "--size",
+        choices=("small", "large"),
+        default="small",
+        help="small: 27 staff in 2 offices; large (benchmarks): 2,000 staff, 40,000 children, "
+        "400,000 visits, 1,500 desks",
+    )
 
     desks = sub.add_parser("desks", parents=[common], help="the office layout for desk booking")
     desks_sub = desks.add_subparsers(dest="action", metavar="ACTION")
@@ -515,8 +522,16 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -
             if not await is_empty(session, args.workspace):
                 print("the database already has staff: the demo is only seeded into an empty one")
                 return 1
-            staff, children = await seed(session, args.workspace, clock.now().date())
-        print(f"demo authority seeded: {staff} staff, {children} children")
+            if args.size == "large":
+                from bot.demo_large import seed_large
+
+                big = await seed_large(session, args.workspace, clock.now().date())
+                staff, children = big.staff, big.children
+                extra = f", {big.visits} visits, {big.desks} desks, {big.bookings} desk bookings"
+            else:
+                staff, children = await seed(session, args.workspace, clock.now().date())
+                extra = ""
+        print(f"demo authority seeded: {staff} staff, {children} children{extra}")
         return 0
 
     return await _with_deps(settings, clock, work)

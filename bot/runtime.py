@@ -76,7 +76,12 @@ async def start_local(
     oauth: bool = False,
 ) -> Local:
     """The bot on the local workspace; with `oauth`, installable into many workspaces."""
-    workspace = LocalWorkspace(LOCAL_SIGNING_SECRET, team_id=deps.workspace_id)
+    workspace = LocalWorkspace(
+        LOCAL_SIGNING_SECRET,
+        team_id=deps.workspace_id,
+        log_path=deps.settings.local_log,
+        post_delay=deps.settings.local_post_delay_ms / 1000,
+    )
     base_url = await workspace.start(host, port, web_app)
     client = web_client(workspace.bot_token, base_url + "/api/")
     deps.client = client

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     port: int = 3000
     # Catch up on scheduled sends missed while the bot was down, this far back.
     catch_up_hours: int = Field(default=72, ge=0)
+    # chat.postMessage calls a second to Slack, per workspace (bot/pacing.py). Slack allows
+    # about 1 a second per channel and a workspace-wide rate it does not publish; set this
+    # to what yours allows. 0: no pacing (the local workspace has no limits unless told).
+    slack_post_rate: float = Field(default=20.0, ge=0)
+
+    # The local workspace only (debugging and tests): a JSON-lines record of every Web API call
+    # and every message the bot posts, kept outside the process; and a slow chat.postMessage.
+    local_log: Path | None = None
+    local_post_delay_ms: int = Field(default=0, ge=0)
 
     @property
     def uses_oauth(self) -> bool:

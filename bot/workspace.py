@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -99,6 +100,8 @@ class Fault:
     times: int
     retry_after: int | None = None
     error: str = "internal_error"
+    # Seconds the call hangs before failing: longer than the client's timeout, it is a timeout.
+    delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class LocalWorkspace:
         bot_user_id: str = "U0BOT",
         bot_token: str = "xoxb-local-workspace",
         app_id: str = "A0LOCAL",
+        log_path: Path | None = None,
+        post_delay: float = 0.0,
     ) -> None:
         self.signing_secret = signing_secret
         self.team_id = team_id
@@ -155,6 +160,13 @@ class LocalWorkspace:
         # Seconds between messages allowed per channel (Slack: about 1 per second); 0 is off.
         self.channel_interval = 0.0
         self._last_post: dict[str, float] = {}
+        # Calls per second allowed per Web API method, across the workspace (Slack's Tier
+        # limits, and chat.postMessage's workspace-wide limit); a method not listed is
+        # unlimited. Each method's bucket holds `method_burst` seconds' worth of calls, as
+        # Slack tolerates short bursts; past it, 429 with Retry-After (whole seconds).
+        self.method_rates: dict[str, float] = {}
+        self.method_burst = 1.0
+        self._method_tokens: dict[str, tuple[float, float]] = {}
         self._ts = itertools.count(1)
         self._triggers: dict[str, str] = {}
         self._responses: dict[str, tuple[str, str, str | None]] = {}
@@ -164,6 +176,12 @@ class LocalWorkspace:
         self.tokens: dict[str, str] = {bot_token: team_id}
         self.team_names: dict[str, str] = {team_id: team_name}
         self.client_secrets: dict[str, str] = {}
+        # A record that outlives the process (opt-in): each Web API call as it arrives and each
+        # message the bot posts, as JSON lines, so a test can kill -9 the bot and still count.
+        self.log_path = log_path
+        self._log = log_path.open("a", encoding="utf-8") if log_path is not None else None
+        # Seconds each chat.postMessage takes (opt-in): a slow Slack, to catch a send mid-flight.
+        self.post_delay = post_delay
 
     # --- setting up --------------------------------------------------------
 
@@ -203,9 +221,33 @@ class LocalWorkspace:
             self.channels[channel_id] = Channel(channel_id, "Practice Bot", {user_id, self.bot_user_id}, True, user_id)
         return channel_id
 
-    def inject(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Make the next `times` calls of `method` ("*" for any) fail with `status`."""
-        self.faults.append(Fault(method, status, times, retry_after))
+    def inject(
+        self, method: str, status: int, times: int = 1, retry_after: int | None = None, delay: float = 0.0
+    ) -> None:
+        """Make the next `times` calls of `method` ("*" for any) fail with `status`, after `delay` seconds."""
+        self.faults.append(Fault(method, status, times, retry_after, delay=delay))
+
+    def _write_log(self, entry: Json) -> None:
+        if self._log is not None:
+            self._log.write(json.dumps(entry) + "\n")
+            # Flushed line by line: the kernel keeps what was written even if the process is killed.
+            self._log.flush()
+
+    def _remember(self, message: Message) -> None:
+        self.messages.append(message)
+        if message.user == self.bot_user_id:
+            self._write_log(
+                {
+                    "event": "message",
+                    "channel": message.channel,
+                    "ts": message.ts,
+                    "text": message.text,
+                    "blocks": message.blocks,
+                    "thread_ts": message.thread_ts,
+                    "ephemeral_to": message.ephemeral_to,
+                    "team": message.team_id,
+                }
+            )
 
     def _touch(self) -> None:
         self.version += 1
@@ -271,8 +313,11 @@ class LocalWorkspace:
                     args[key] = json.loads(args[key])
                 except json.JSONDecodeError:
                     pass
+        self._write_log({"event": "call", "method": method, "channel": args.get("channel")})
         fault = self._take_fault(method)
         if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
             self.calls.append(ApiCall(method, args, time.time(), fault.status))
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             if fault.status == 429:
@@ -284,6 +329,16 @@ class LocalWorkspace:
         if method != "api.test" and token not in self.tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         args["_team"] = self.tokens.get(str(token), self.team_id)
+        if method == "chat.postMessage" and self.post_delay:
+            await asyncio.sleep(self.post_delay)
+        if method in self.method_rates:
+            wait = self._method_wait(method)
+            if wait > 0:
+                self.calls.append(ApiCall(method, args, time.time(), 429))
+                retry_after = str(max(1, math.ceil(wait)))
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": retry_after}
+                )
         if method == "chat.postMessage" and self.channel_interval:
             wait = self._rate_wait(self._resolve_channel(str(args.get("channel", ""))))
             if wait > 0:
@@ -319,6 +374,19 @@ class LocalWorkspace:
             return self.channel_interval - (now - last)
         self._last_post[channel] = now
         return 0.0
+
+    def _method_wait(self, method: str) -> float:
+        """0 (and a call counted) if `method` may be called now, else the seconds until it may."""
+        rate = self.method_rates[method]
+        capacity = max(1.0, rate * self.method_burst)
+        now = time.monotonic()
+        tokens, last = self._method_tokens.get(method, (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * rate)
+        if tokens >= 1.0:
+            self._method_tokens[method] = (tokens - 1.0, now)
+            return 0.0
+        self._method_tokens[method] = (tokens, now)
+        return (1.0 - tokens) / rate
 
     def _resolve_channel(self, channel: str) -> str:
         # Posting to a user id opens (or reuses) the DM with that user, as Slack does.
@@ -390,7 +458,7 @@ class LocalWorkspace:
             ephemeral_to=ephemeral_to,
             team_id=str(args.get("_team", self.team_id)),
         )
-        self.messages.append(message)
+        self._remember(message)
         return message
 
     def _m_chat_postMessage(self, args: Json) -> Json:
@@ -619,7 +687,7 @@ class LocalWorkspace:
                 self._touch()
                 return
         in_channel = data.get("response_type") == "in_channel"
-        self.messages.append(
+        self._remember(
             Message(
                 channel=channel,
                 ts=self._next_ts(),
@@ -680,7 +748,7 @@ class LocalWorkspace:
         """A plain message from `user` (by default in their DM with the bot)."""
         channel = channel or self.im_channel(user)
         message = Message(channel=channel, ts=self._next_ts(), user=user, text=text, blocks=None)
-        self.messages.append(message)
+        self._remember(message)
         self._touch()
         event = {
             "type": "message",
@@ -943,3 +1011,6 @@ class LocalWorkspace:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None

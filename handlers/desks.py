@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from sqlalchemy.exc import IntegrityError
 
 from bot.app import Deps
 from bot.commands import CommandError
@@ -91,7 +92,11 @@ async def ensure_desks(deps: Deps, workspace_id: str) -> None:
         # Answers then say no offices are set up; the admin sees why in the log.
         log.error("desk layout unusable: %s", e)
         return
-    await sync_layout_and_tell(deps, workspace_id, layout)
+    try:
+        await sync_layout_and_tell(deps, workspace_id, layout)
+    except IntegrityError:
+        # Two first uses at once (or two replicas): the other loaded the same layout first.
+        log.info("desk layout loaded by another request at the same moment")
 
 
 async def sync_layout_and_tell(deps: Deps, workspace_id: str, layout: Layout) -> store.SyncReport:
@@ -744,7 +749,11 @@ def read_form(values: dict[str, Any]) -> tuple[date | None, Span, str | None, fr
     chosen = (values.get("needs", {}).get("needs", {}) or {}).get("selected_options") or []
     needs = frozenset(o["value"] for o in chosen if o.get("value") in DESK_TAGS)
     span: Span = half if half in ("am", "pm", "day") else "day"
-    return (date.fromisoformat(picked) if picked else None), span, office, needs
+    try:
+        day = date.fromisoformat(picked) if isinstance(picked, str) and picked else None
+    except ValueError:
+        day = None  # not a date a datepicker sends: asked to pick one, as if none was picked
+    return day, span, office, needs
 
 
 # --- App Home --------------------------------------------------------------------------

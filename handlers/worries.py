@@ -968,7 +968,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         form = OutcomeForm(
             outcome=_value(values, "outcome"),
             note=_value(values, "note"),
-            worker_id=int(worker_text) if worker_text.isdigit() else None,
+            # isdigit() alone lets "²" through, which int() refuses.
+            worker_id=int(worker_text) if worker_text.isascii() and worker_text.isdigit() else None,
             child_ref=_value(values, "child_ref"),
         )
         draft, errors = validate_outcome(form)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Deps
 from schedules.ledger import Send
@@ -75,6 +76,43 @@ async def tick(deps: Deps, now: datetime, only: str | None = None) -> list[Send]
     return sends
 
 
+# How soon a send that failed (Slack down past the client's retries) or whose sender died
+# (a killed replica's claim, once STALE_CLAIM old) is tried again: minutes, not the next day.
+RETRY_EVERY = timedelta(minutes=5)
+
+
+async def retry_failed(deps: Deps, now: datetime) -> list[Send]:
+    """Run again, at their latest due moment, the jobs with a failed or orphaned send.
+
+    A daily job's next run is tomorrow, under a new due key: without this, a morning
+    reminder that failed during an outage would never arrive. The ledger sends nothing
+    twice, so the rest of the job's sends come back as already sent.
+    """
+    from sqlalchemy import or_, select
+
+    from schedules.ledger import STALE_CLAIM
+    from storage.ledger import Delivery
+
+    async with deps.db.session() as session:
+        pending = set(
+            await session.scalars(
+                select(Delivery.job)
+                .where(
+                    or_(
+                        Delivery.status == "failed",
+                        (Delivery.status == "claimed") & (Delivery.claimed_at < now - STALE_CLAIM),
+                    )
+                )
+                .distinct()
+            )
+        )
+    sends: list[Send] = []
+    for job in jobs(deps):
+        if job.name in pending:
+            sends += await tick(deps, now, only=job.name)
+    return sends
+
+
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(
         timezone=deps.settings.timezone,
@@ -92,4 +130,11 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
                     log.info("scheduled send", extra={"send": str(send)})
 
         scheduler.add_job(run, job.trigger, id=job.name, name=job.name, replace_existing=True)
+
+    async def retry() -> None:
+        for send in await retry_failed(deps, deps.clock.now()):
+            log.info("retried send", extra={"send": str(send)})
+
+    every = IntervalTrigger(seconds=RETRY_EVERY.total_seconds())
+    scheduler.add_job(retry, every, id="ledger.retry", name="ledger.retry")
     return scheduler

@@ -97,18 +97,10 @@ async def send_reminders(deps: Deps, workspace_id: str, at: datetime) -> list[Se
     on = _local_date(deps, at)
     if not deps.calendar.is_working_day(on):
         return []  # no reminders on bank holidays: the next working day's covers it
-    rules = deps.policy.visits.rules()
-    async with deps.db.session() as session:
-        held = await held_children(session, workspace_id)
-    by_worker: dict[str, list[Held]] = defaultdict(list)
-    for item in held:
-        by_worker[item.slack_user_id].append(item)
+    lists = await due_lists(deps, workspace_id, on)
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
-    for slack_user_id in sorted(by_worker):
-        due = due_list([h.facts for h in by_worker[slack_user_id]], on, rules, deps.calendar)
-        if not due:
-            continue
+    for slack_user_id, due in lists.items():
 
         async def send(user: str = slack_user_id, due: list[ChildDue] = due) -> None:
             await client.chat_postMessage(
@@ -119,6 +111,22 @@ async def send_reminders(deps: Deps, workspace_id: str, at: datetime) -> list[Se
             await send_once(deps, workspace_id, REMINDERS, slack_user_id, on.isoformat(), send)
         )
     return sends
+
+
+async def due_lists(deps: Deps, workspace_id: str, on: date) -> dict[str, list[ChildDue]]:
+    """Every worker's due list for `on`, by Slack user id, in user id order; nothing due, no entry."""
+    rules = deps.policy.visits.rules()
+    async with deps.db.session() as session:
+        held = await held_children(session, workspace_id)
+    by_worker: dict[str, list[Held]] = defaultdict(list)
+    for item in held:
+        by_worker[item.slack_user_id].append(item)
+    lists: dict[str, list[ChildDue]] = {}
+    for slack_user_id in sorted(by_worker):
+        due = due_list([h.facts for h in by_worker[slack_user_id]], on, rules, deps.calendar)
+        if due:
+            lists[slack_user_id] = due
+    return lists
 
 
 def reminder_fallback(due: list[ChildDue]) -> str:

@@ -125,6 +125,21 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
     async with db.engine.begin() as conn:
         await conn.run_sync(_run)
+    await refresh_statistics(db)
+
+
+async def refresh_statistics(db: Database) -> None:
+    """Give SQLite's query planner row statistics (PostgreSQL's autovacuum keeps its own).
+
+    Without them SQLite guesses every index equally selective, and may read a whole
+    workspace's children through the workspace index to find one worker's twenty.
+    A sampled ANALYZE takes milliseconds even on a large authority.
+    """
+    if not db.is_sqlite:
+        return
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        await conn.exec_driver_sql("ANALYZE")
 
 
 async def schema_is_current(db: Database) -> tuple[bool, str | None, str | None]:

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from bot.desks import (
     HALVES,
@@ -169,6 +169,25 @@ def _span(text: str) -> Span:
     return "am" if text == "am" else "pm" if text == "pm" else "day"
 
 
+# A desk's columns in DeskSpot order: the hot reads (free desks, team-mates' desks) build
+# spots from plain rows, not ORM objects; a burst of bookings reads them thousands of times.
+_SPOT_COLUMNS = (
+    Desk.code,
+    Desk.office,
+    Desk.floor,
+    Desk.zone,
+    Desk.tags,
+    Desk.team_base,
+    Desk.position,
+    Desk.id,
+)
+
+
+def _spot_row(row: Any) -> DeskSpot:
+    code, office, floor, zone, tags, team_base, position, desk_id = row
+    return DeskSpot(code, office, floor, zone, tags_of(tags), team_base, position, desk_id)
+
+
 def spot_of(desk: Desk) -> DeskSpot:
     return DeskSpot(
         code=desk.code,
@@ -204,12 +223,12 @@ def _insert(session: AsyncSession) -> Any:
 
 
 async def active_spots(session: AsyncSession, workspace_id: str) -> list[DeskSpot]:
-    rows = await session.scalars(
-        select(Desk)
+    rows = await session.execute(
+        select(*_SPOT_COLUMNS)
         .where(Desk.workspace_id == workspace_id, Desk.active.is_(True))
         .order_by(Desk.id)
     )
-    return [spot_of(d) for d in rows]
+    return [_spot_row(r) for r in rows]
 
 
 async def has_desks(session: AsyncSession, workspace_id: str) -> bool:
@@ -456,12 +475,12 @@ async def free_spots(
     taken = select(DeskBooking.desk_id).where(
         DeskBooking.workspace_id == workspace_id, _live_on(day, halves)
     )
-    query = select(Desk).where(
+    query = select(*_SPOT_COLUMNS).where(
         Desk.workspace_id == workspace_id, Desk.active.is_(True), Desk.id.not_in(taken)
     )
     if office is not None:
         query = query.where(Desk.office == office)
-    return [spot_of(d) for d in await session.scalars(query.order_by(Desk.id))]
+    return [_spot_row(r) for r in await session.execute(query.order_by(Desk.id))]
 
 
 async def free_by_day(
@@ -509,7 +528,7 @@ async def team_spots(
 ) -> list[DeskSpot]:
     """Desks team-mates have booked on `day` (any half)."""
     query = (
-        select(Desk)
+        select(*_SPOT_COLUMNS)
         .join(DeskBooking, DeskBooking.desk_id == Desk.id)
         .join(Staff, Staff.id == DeskBooking.staff_id)
         .where(
@@ -522,7 +541,7 @@ async def team_spots(
     )
     if exclude_staff is not None:
         query = query.where(DeskBooking.staff_id != exclude_staff)
-    return [spot_of(d) for d in await session.scalars(query)]
+    return [_spot_row(r) for r in await session.execute(query)]
 
 
 async def waiting_needs(
@@ -675,6 +694,7 @@ async def _book(
 ) -> tuple[BookOutcome, list[Served]]:
     wanted = tuple(halves)
     already: tuple[Half, ...] = ()
+    snapshot = Snapshot([], [], [])
     for round_no in range(MAX_LOOKS):
         async with db.session() as session:
             mine = await _mine_on(session, workspace_id, worker.staff_id, day)
@@ -712,13 +732,24 @@ async def _book(
     # Nothing fits: a place on the waitlist, and the nearest alternatives.
     async with db.transaction() as session:
         await wait(session, workspace_id, worker.staff_id, day, span_of(wanted), office, needs, now)
-    # A desk freed while we were looking must not be missed: serve the waitlist now.
-    served = await fill_waitlist(db, workspace_id, day, now, scarce)
-    for s in served:
-        if s.worker.staff_id == worker.staff_id:
-            return Booked(s.desk, day, s.halves, s.booking_id, already), [
-                o for o in served if o is not s
-            ]
+    # The free desks for the alternatives, read after the waitlist place is in: if the day
+    # has none (the usual case when full), nobody can be served, and the waitlist pass is
+    # skipped; anyone freeing a desk later serves the waitlist themselves.
+    days = [day, *later_days[:5]]
+    async with db.session() as session:
+        free = await free_by_day(session, workspace_id, days)
+    served: list[Served] = []
+    if any(free[day][h] for h in HALVES):
+        # A desk freed while we were looking must not be missed: serve the waitlist now.
+        served = await fill_waitlist(db, workspace_id, day, now, scarce)
+        for s in served:
+            if s.worker.staff_id == worker.staff_id:
+                return Booked(s.desk, day, s.halves, s.booking_id, already), [
+                    o for o in served if o is not s
+                ]
+        if served:
+            async with db.session() as session:
+                free = await free_by_day(session, workspace_id, days)
     async with db.session() as session:
         position = await waitlist_position(session, workspace_id, worker.staff_id, day)
         if position is None:
@@ -730,10 +761,8 @@ async def _book(
                 halves_now = tuple(h for h in HALVES if h in {r.half for r in mine})
                 return Booked(spot_of(got), day, halves_now, mine[0].id, already), served
             position = 0
-        free = await free_by_day(session, workspace_id, [day, *later_days[:5]])
-        waiting = await waiting_needs(
-            session, workspace_id, day, wanted, exclude_staff=worker.staff_id
-        )
+    # Scarce-need waiters as the last look saw them, a moment ago: enough to rank alternatives.
+    waiting = snapshot.waiting
     by_half: dict[str, Sequence[DeskSpot]] = {h: free[day][h] for h in HALVES}
     later = [(d, _free_for(free[d], wanted)) for d in later_days[:5]]
     request = Request(worker.staff_id, day, wanted, office, needs, worker.team)
@@ -745,16 +774,9 @@ async def waitlist_position(
     session: AsyncSession, workspace_id: str, staff_id: int, day: date
 ) -> int | None:
     """Place in the queue for `day` among people waiting for the same office (1 is next)."""
-    mine = await session.scalar(
-        select(DeskWaitlist).where(
-            DeskWaitlist.workspace_id == workspace_id,
-            DeskWaitlist.staff_id == staff_id,
-            DeskWaitlist.day == day,
-        )
-    )
-    if mine is None:
-        return None
-    ahead = await session.scalar(
+    # One query: my entry, and how many for the same office and day are ahead of it.
+    mine = aliased(DeskWaitlist)
+    ahead = (
         select(func.count())
         .select_from(DeskWaitlist)
         .where(
@@ -764,8 +786,17 @@ async def waitlist_position(
             (DeskWaitlist.created_at < mine.created_at)
             | ((DeskWaitlist.created_at == mine.created_at) & (DeskWaitlist.id < mine.id)),
         )
+        .correlate(mine)
+        .scalar_subquery()
     )
-    return int(ahead or 0) + 1
+    found = (
+        await session.execute(
+            select(ahead).where(
+                mine.workspace_id == workspace_id, mine.staff_id == staff_id, mine.day == day
+            )
+        )
+    ).first()
+    return None if found is None else int(found[0] or 0) + 1
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,3 +25,8 @@ async def first_sighting(session: AsyncSession, workspace_id: str, key: str, at:
     return await insert_ignore(
         session, SeenRequest, {"workspace_id": workspace_id, "key": key, "seen_at": at}, ["workspace_id", "key"]
     )
+
+
+async def forget(session: AsyncSession, workspace_id: str, key: str) -> None:
+    """Let `key` be handled again (a delivery that was answered without doing anything)."""
+    await session.execute(delete(SeenRequest).where(SeenRequest.workspace_id == workspace_id, SeenRequest.key == key))

@@ -90,3 +90,23 @@ async def test_a_slack_outage_is_retried_with_backoff_and_the_message_arrives_on
     assert [m.text for m in bot.dms("tom")] == ["hello after the outage"]
     statuses = [c.status for c in bot.ws.calls if c.method == "chat.postMessage"]
     assert statuses == [503, 503, 429, 200]
+
+
+async def test_a_method_past_its_rate_limit_is_answered_429_and_the_client_waits_and_delivers_once(
+    bot: Bot,
+) -> None:
+    await team(bot)
+    # Two calls a second, a bucket of two: the third call at once is one too many.
+    bot.ws.method_rates["chat.postMessage"] = 2.0
+    client = bot.deps.client
+    assert client is not None
+
+    for text in ("one", "two", "three"):
+        await client.chat_postMessage(channel="tom", text=text)
+    await client.auth_test()
+
+    assert [m.text for m in bot.dms("tom")] == ["one", "two", "three"]
+    statuses = [c.status for c in bot.ws.calls if c.method == "chat.postMessage"]
+    assert statuses[:2] == [200, 200]
+    assert statuses[2:] == [429, 200]
+    assert all(c.status == 200 for c in bot.ws.calls if c.method == "auth.test")
