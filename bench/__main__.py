@@ -141,7 +141,8 @@ async def main(argv: list[str] | None = None) -> int:
     notes.append(f"the whole run took {elapsed / 60:.1f} minutes")
     full = only == set(BENCHES) and args.db == "both"
     if full or args.write:
-        table = write_results(results, notes, RESULTS)
+        findings = Path(__file__).with_name("FINDINGS.md").read_text()
+        table = write_results(results, notes, RESULTS, findings)
     else:
         from bench.common import HEADER
 

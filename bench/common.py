@@ -83,17 +83,20 @@ def machine() -> str:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     except OSError:
         commit = "?"
+    # The machine is shared: the load average (last minute) says how busy it was at the end.
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}"
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, load average {os.getloadavg()[0]:.1f} at the end"
     )
 
 
-def write_results(results: list[Result], notes: list[str], path: Path) -> str:
+def write_results(results: list[Result], notes: list[str], path: Path, findings: str = "") -> str:
     table = "\n".join([HEADER, *(r.row() for r in results)])
     text = f"# Benchmark results\n\nMachine: {machine()}\n\n{table}\n"
     if notes:
         text += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    if findings:
+        text += "\n" + findings.strip() + "\n"
     path.write_text(text)
     return table
 
