@@ -81,6 +81,8 @@ async def timed(work: Callable[[], Awaitable[object]]) -> float:
 def machine() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
+        commit += " with uncommitted changes" if changed else ""
     except OSError:
         commit = "?"
     # The machine is shared: the load average (last minute) says how busy it was at the end.

@@ -104,9 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--key", choices=("user_id", "email", "name"), default="user_id", help="how rows join to the staff list"
     )
     census.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
-    mapw = imp_sub.add_parser(
-        "map-workers", parents=[common], help="match the workers a file names to the staff list"
-    )
+    mapw = imp_sub.add_parser("map-workers", parents=[common], help="match the workers a file names to the staff list")
     mapw.add_argument("source", type=Path, help="an Annex A .xlsx or a census .csv")
     mapw.add_argument("--key", choices=("user_id", "email", "name"), help="census only: match by this alone")
     mapw.add_argument("--apply", action="store_true", help="remember the matches for later imports")
@@ -147,9 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     desks = sub.add_parser("desks", parents=[common], help="the office layout for desk booking")
     desks_sub = desks.add_subparsers(dest="action", metavar="ACTION")
     desks_sub.required = True
-    desks_check = desks_sub.add_parser(
-        "check", parents=[common], help="validate an office layout file (TOML)"
-    )
+    desks_check = desks_sub.add_parser("check", parents=[common], help="validate an office layout file (TOML)")
     desks_check.add_argument("file", type=Path)
     desks_load = desks_sub.add_parser(
         "load",
@@ -161,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd = sub.add_parser("audit", parents=[common], help="who saw or changed a record")
     audit_sub = audit_cmd.add_subparsers(dest="kind", metavar="KIND")
     audit_sub.required = True
-    audit_worry = audit_sub.add_parser("worry", parents=[common], help="every reading of a worry, and who raised, took and closed it")
+    audit_worry = audit_sub.add_parser(
+        "worry", parents=[common], help="every reading of a worry, and who raised, took and closed it"
+    )
     audit_worry.add_argument("id", type=int, help="the worry's number, e.g. 12 for worry #12")
     audit_worry.add_argument("--workspace", help="the Slack workspace id (default: the configured one)")
     return parser
@@ -310,9 +308,7 @@ async def _import_visits(args: argparse.Namespace, settings: Settings, clock: Cl
         try:
             async with deps.db.transaction() as session:
                 parsed = parse(VisitRow, text)
-                report = await import_visits(
-                    session, deps.workspace_id, parsed.rows, clock.now().date(), clock.now()
-                )
+                report = await import_visits(session, deps.workspace_id, parsed.rows, clock.now().date(), clock.now())
                 if args.dry_run:
                     await session.rollback()
         except ImportFailed as e:
@@ -423,8 +419,13 @@ async def cmd_import_source(args: argparse.Namespace, settings: Settings, clock:
             async with deps.db.transaction() as session:
                 if args.kind == "annex-a":
                     report = await import_annex_a(
-                        session, deps.workspace_id, parsed, today,
-                        full=not args.partial, strict=strict, progress=_bar("writing"),
+                        session,
+                        deps.workspace_id,
+                        parsed,
+                        today,
+                        full=not args.partial,
+                        strict=strict,
+                        progress=_bar("writing"),
                     )
                 elif args.kind == "ssda903":
                     report = await import_ssda903(
@@ -500,7 +501,9 @@ async def cmd_map_workers(args: argparse.Namespace, settings: Settings, clock: C
             for m in matched:
                 print(f"  '{m.label}' -> {m.user_id} (by {HOW[m.how]})")
             if matching.unmatched:
-                print(f"not matched {len(matching.unmatched)} worker(s): children allocated to them can't be imported yet")
+                print(
+                    f"not matched {len(matching.unmatched)} worker(s): children allocated to them can't be imported yet"
+                )
                 for u in sorted(matching.unmatched, key=lambda u: u.label.casefold()):
                     rows = ", ".join(f"{sheet} row {row}" for sheet, row in where[u.label][:3])
                     more = f" and {len(where[u.label]) - 3} more" if len(where[u.label]) > 3 else ""
@@ -546,15 +549,27 @@ def _print_messages(local: Any, before: int, as_json: bool) -> None:
         if message.user != ws.bot_user_id:
             continue
         if as_json:
-            print(json.dumps({"channel": message.channel, "ts": message.ts, "text": message.text, "blocks": message.blocks}))
+            print(
+                json.dumps(
+                    {"channel": message.channel, "ts": message.ts, "text": message.text, "blocks": message.blocks}
+                )
+            )
             continue
         where = ws.channels[message.channel].name if message.channel in ws.channels else message.channel
-        who = f" (only visible to {names.get(message.ephemeral_to, message.ephemeral_to)})" if message.ephemeral_to else ""
+        who = (
+            f" (only visible to {names.get(message.ephemeral_to, message.ephemeral_to)})"
+            if message.ephemeral_to
+            else ""
+        )
         print(f"--- {where}{who}")
         print(blocks_to_text(message.blocks, message.text, names))
     for user, stack in ws.modal_stacks.items():
         for view_id in stack:
-            print(json.dumps(ws.views[view_id]) if as_json else f"--- modal for {names.get(user, user)}\n" + view_to_text(ws.views[view_id], names))
+            print(
+                json.dumps(ws.views[view_id])
+                if as_json
+                else f"--- modal for {names.get(user, user)}\n" + view_to_text(ws.views[view_id], names)
+            )
 
 
 async def cmd_say(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
@@ -645,7 +660,8 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings, clock: Clock) 
         zone = clock.now().tzinfo
         for entry in entries:
             who = f"{names.get(entry.actor, entry.actor)} ({entry.actor})"
-            print(f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M}  {who:<32}  {AUDIT_WORDS.get(entry.action, entry.action)}")
+            what = AUDIT_WORDS.get(entry.action, entry.action)
+            print(f"  {entry.at.astimezone(zone):%Y-%m-%d %H:%M}  {who:<32}  {what}")
         views = sum(1 for e in entries if e.action == "worry.view")
         print(f"{len(entries)} entries, {views} reading(s) of the worry")
         return 0
@@ -666,8 +682,7 @@ async def cmd_desks(args: argparse.Namespace, settings: Settings, clock: Clock) 
         kit = ", ".join(f"{n} {tag}" for tag, n in summary.tags.items()) or "no equipment tags"
         print(f"{args.file}: OK")
         print(
-            f"  {summary.offices} office(s), {summary.floors} floor(s), "
-            f"{summary.zones} zone(s), {summary.desks} desks"
+            f"  {summary.offices} office(s), {summary.floors} floor(s), {summary.zones} zone(s), {summary.desks} desks"
         )
         print(f"  team bases: {', '.join(summary.team_bases) or 'none'}")
         print(f"  equipment: {kit}")

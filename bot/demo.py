@@ -147,7 +147,9 @@ async def seed(session: AsyncSession, workspace_id: str, today: date, rng_seed: 
                 )
                 session.add(child)
                 await session.flush()
-                session.add(Allocation(workspace_id=workspace_id, child_id=child.id, staff_id=member.id, start_on=start))
+                session.add(
+                    Allocation(workspace_id=workspace_id, child_id=child.id, staff_id=member.id, start_on=start)
+                )
     first_team = await session.scalar(select(Team).where(Team.workspace_id == workspace_id, Team.name == PLAN[0].name))
     assert first_team is not None
     staff_count += 1

@@ -76,9 +76,7 @@ class StaffRow(_Row):
     email: str | None = None
     office: str | None = None
 
-    _blanks = field_validator("qualified_on", "joined_on", "slack_id", "email", "office", mode="before")(
-        _blank_to_none
-    )
+    _blanks = field_validator("qualified_on", "joined_on", "slack_id", "email", "office", mode="before")(_blank_to_none)
 
     @field_validator("qualified_on", "joined_on", mode="before")
     @classmethod
@@ -199,7 +197,9 @@ def parse(model: type[RowT], text: str) -> Parsed[RowT]:
         raise ImportFailed([Problem(1, "the file is empty: it needs a header line")])
     if missing:
         expected = ",".join(REQUIRED[model])
-        raise ImportFailed([Problem(1, f"missing column(s): {', '.join(missing)} (the header must include {expected})")])
+        raise ImportFailed(
+            [Problem(1, f"missing column(s): {', '.join(missing)} (the header must include {expected})")]
+        )
     rows: list[tuple[int, RowT]] = []
     key = KEYS.get(model)
     first_seen: dict[str, int] = {}

@@ -13,6 +13,7 @@ Retry-After, per-channel rate limits) to prove the bot retries and loses nothing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -288,7 +289,7 @@ class LocalWorkspace:
         stack = self.modal_stacks.get(user_id) or []
         return self.views.get(stack[-1]) if stack else None
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - waits on tasks it did not start
         """Wait for work the bot started after acking (in-process delivery only)."""
         deadline = time.monotonic() + timeout
         while self._pending and time.monotonic() < deadline:
@@ -309,10 +310,8 @@ class LocalWorkspace:
                 args.update(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
         for key in ("blocks", "view", "attachments"):
             if isinstance(args.get(key), str):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     args[key] = json.loads(args[key])
-                except json.JSONDecodeError:
-                    pass
         self._write_log({"event": "call", "method": method, "channel": args.get("channel")})
         fault = self._take_fault(method)
         if fault is not None:

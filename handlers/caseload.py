@@ -62,8 +62,7 @@ def worker_blocks(status: CaseloadStatus, on: Any) -> Blocks:
         blocks.append(fields(*pairs))
     blocks.append(
         context_line(
-            f"Counted on {day(on)}. Caps follow time since qualifying and FTE, rounded down. "
-            "`/caseload help` for more."
+            f"Counted on {day(on)}. Caps follow time since qualifying and FTE, rounded down. `/caseload help` for more."
         )
     )
     return blocks
@@ -90,9 +89,7 @@ def team_blocks(summary: TeamSummary, show_members: bool) -> Blocks:
         blocks.append(section("Nobody in this team holds a capped caseload yet."))
     else:
         verdict = (
-            "above the target: worth a look together at allocation"
-            if summary.over_target
-            else "within the target"
+            "above the target: worth a look together at allocation" if summary.over_target else "within the target"
         )
         blocks.append(
             section(
@@ -158,7 +155,9 @@ async def answer(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -
                     msg = "You can look at a colleague's caseload only as their team manager."
                     return msg, [section(msg)]
                 status = await worker_status(session, workspace_id, other, policy, on)
-                audit.record(session, workspace_id, deps.clock.now(), me.user_id, "caseload.view", f"staff:{other.user_id}")
+                audit.record(
+                    session, workspace_id, deps.clock.now(), me.user_id, "caseload.view", f"staff:{other.user_id}"
+                )
                 line = member_line(status) or f"{other.name} holds no children."
                 blocks = [section(f"*{line}*")] + worker_blocks(status, on)[1:]
                 return f"{other.name}: {status.held} children", blocks

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, update
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, update
 
 from bot.app import Deps
 from storage.ledger import Delivery

@@ -3,4 +3,17 @@
 from storage import audit, caseload, children, desks, events, ledger, mapping, oauth, org, visits, worries
 from storage.db import Base
 
-__all__ = ["Base", "audit", "caseload", "children", "desks", "events", "ledger", "mapping", "oauth", "org", "visits", "worries"]
+__all__ = [
+    "Base",
+    "audit",
+    "caseload",
+    "children",
+    "desks",
+    "events",
+    "ledger",
+    "mapping",
+    "oauth",
+    "org",
+    "visits",
+    "worries",
+]

@@ -61,6 +61,9 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_installs_with() -> Non
 def test_every_url_in_the_manifest_points_at_the_bots_routes() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text())
     urls = [c["url"] for c in manifest["features"]["slash_commands"]]
-    urls += [manifest["settings"]["event_subscriptions"]["request_url"], manifest["settings"]["interactivity"]["request_url"]]
+    urls += [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+    ]
     assert all(u.endswith("/slack/events") for u in urls)
     assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
