@@ -3,8 +3,8 @@ text the command can't read writes nothing.
 
 Hypothesis fuzzes what people type after /caseload, /visit, /visits, /desk, /whosin
 and /worried. Each example is a crowd: ten colleagues (every role) typing at the
-same moment, so 100 examples are 1,000 texts per command (CI=true); 10 examples
-(100 texts) locally. For every text:
+same moment, so 100 examples are 1,000 texts per command (CI=true, on PostgreSQL;
+100 texts on SQLite, see `fuzz_inputs`); 10 examples (100 texts) locally. For every text:
 
 - the bot answers (a reply, or the form it opens), with HTTP 200 and no apology;
 - nothing reaches Bolt's error handler;
@@ -31,12 +31,10 @@ from bot.settings import Settings
 from handlers.desks import ensure_desks
 from storage import desks as desk_store
 from storage.db import Database
-from tests.reliability_steps import FUZZ_INPUTS, Loop, apologies, failures, fingerprint, received_text, type_at_once
+from tests.reliability_steps import Loop, apologies, failures, fingerprint, fuzz_inputs, received_text, type_at_once
 from tests.worries_steps import co_located_floor
 
-INPUTS = FUZZ_INPUTS
 CROWD = ["mgr", "tom", "priya", "helen", "rory", "kate", "joe", "amira", "alex", "ellie"]
-EXAMPLES = max(1, INPUTS // len(CROWD))
 
 # Words each command knows, and near misses, so examples reach past the first word.
 VOCABULARY = [
@@ -107,7 +105,12 @@ def test_any_text_after_a_command_gets_an_answer_and_text_it_cannot_read_writes_
     parse = parsers(loop)[command]
     known: dict[str, str] = {}  # the fingerprint, while nothing has written since it was taken
 
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=max(1, fuzz_inputs(bot.deps.db) // len(CROWD)),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     @given(texts=CROWD_TEXTS)
     def crowd(texts: list[str]) -> None:
         typed = dict(zip(CROWD, texts, strict=True))

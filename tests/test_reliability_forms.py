@@ -4,8 +4,8 @@ a rejected form writes nothing.
 Hypothesis fills every field of the four forms with what Slack can send and what it
 can't: real and impossible dates, options the form never offered (a stale form),
 text of any length and alphabet, missing blocks. Each example is a few colleagues
-pressing Submit at the same moment: 1,000 submissions per form with CI=true, 100
-locally. For every submission:
+pressing Submit at the same moment: 1,000 submissions per form with CI=true (on
+PostgreSQL; 100 on SQLite, see `fuzz_inputs`), 100 locally. For every submission:
 
 - the bot answers HTTP 200, either accepting (an empty ack) or with
   `response_action: errors` naming the fields to fix; no apology, nothing reaches
@@ -36,20 +36,19 @@ from bot.worries import OUTCOMES, OutcomeForm, RaiseForm, validate_outcome, vali
 from storage.db import Database
 from storage.org import Staff
 from tests.reliability_steps import (
-    FUZZ_INPUTS,
     Loop,
     apologies,
     failures,
     fingerprint,
     form_from_command,
     form_from_home,
+    fuzz_inputs,
     is_errors,
     submit_at_once,
     taken_worry,
 )
 from tests.worries_steps import co_located_floor
 
-INPUTS = FUZZ_INPUTS
 # Ten colleagues, every role, pressing Submit at the same moment.
 CROWD = ("tom", "priya", "rory", "joe", "amira", "zara", "ellie", "mgr", "kate", "alex")
 TODAY = date(2026, 11, 23)  # the clock fixture's Monday, 09:00
@@ -130,7 +129,7 @@ def fuzz_forms(
     known: dict[str, str] = {}
 
     @settings(
-        max_examples=max(1, INPUTS // len(people)),
+        max_examples=max(1, fuzz_inputs(bot.deps.db) // len(people)),
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,

@@ -41,11 +41,9 @@ from storage.db import Database
 from storage.org import Staff
 from storage.worries import Worry, add_recipient, create_worry
 from tests.conftest import wipe
-from tests.reliability_steps import FUZZ_INPUTS, Loop, apologies, failures
+from tests.reliability_steps import Loop, apologies, failures, fuzz_inputs
 from tests.support import STAFF_HEADER, Bot, csv
 
-# Random authorities, everyone asking everything in each: 25 in CI, 10 locally.
-EXAMPLES = max(10, FUZZ_INPUTS // 40)
 SOCIAL_WORK = ["Team A", "Team B", "Team C"]
 EARLY_HELP = "Early Help E"
 NOBODY_HAS = "QZ999K"  # a reference no child or worry has
@@ -220,7 +218,12 @@ def loop(db: Database, clock: FixedClock, settings: Settings) -> Iterator[Loop]:
 def test_no_answer_to_anyone_shows_a_child_reference_they_may_not_see(loop: Loop) -> None:
     bot = loop.bot
 
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=max(10, fuzz_inputs(bot.deps.db) // 40),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     @given(org=orgs(), data=st.data())
     def authority(org: Org, data: st.DataObject) -> None:
         staff = loop.run(build(loop, org))
