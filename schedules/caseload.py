@@ -16,7 +16,7 @@ from bot.app import Deps
 from bot.caseload import CaseloadStatus, FastRise, TeamSummary, assess, fast_rise, summarise_team
 from handlers.caseload import alert_blocks
 from schedules import Job
-from schedules.ledger import Send, send_once
+from schedules.ledger import Send, sending
 from storage.caseload import CaseloadBreach, as_worker, counts_on, holdings, open_breaches
 from storage.org import Staff, Team
 from storage.upsert import insert_ignore
@@ -120,16 +120,17 @@ async def check_caseloads(deps: Deps, workspace_id: str, at: datetime) -> list[S
                 managers.setdefault(member.team_id, []).append(member)
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
-    for key, breach in sorted(current.items()):
-        due_key = f"{breach.subject}:{breach.kind}:{started[key].isoformat()}"
-        for manager in managers.get(breach.team_id, []):
-            if f"staff:{manager.id}" == breach.subject:
-                continue
+    async with sending(deps, workspace_id, JOB) as run:
+        for key, breach in sorted(current.items()):
+            due_key = f"{breach.subject}:{breach.kind}:{started[key].isoformat()}"
+            for manager in managers.get(breach.team_id, []):
+                if f"staff:{manager.id}" == breach.subject:
+                    continue
 
-            async def send(manager: Staff = manager, breach: Breach = breach) -> None:
-                await client.chat_postMessage(
-                    channel=manager.slack_user_id, text=breach.text, blocks=alert_blocks(breach.text)
-                )
+                async def send(manager: Staff = manager, breach: Breach = breach) -> None:
+                    await client.chat_postMessage(
+                        channel=manager.slack_user_id, text=breach.text, blocks=alert_blocks(breach.text)
+                    )
 
-            sends.append(await send_once(deps, workspace_id, JOB, manager.slack_user_id, due_key, send))
+                sends.append(await run.once(manager.slack_user_id, due_key, send))
     return sends

@@ -30,7 +30,7 @@ from bot.visits import (
 )
 from handlers.visits import digest_blocks, digest_text, lapse_blocks, lapse_text, reminder_blocks
 from schedules import Job
-from schedules.ledger import Send, send_once
+from schedules.ledger import Send, sending
 from storage.visits import (
     Held,
     held_children,
@@ -100,16 +100,15 @@ async def send_reminders(deps: Deps, workspace_id: str, at: datetime) -> list[Se
     lists = await due_lists(deps, workspace_id, on)
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
-    for slack_user_id, due in lists.items():
+    async with sending(deps, workspace_id, REMINDERS) as run:
+        for slack_user_id, due in lists.items():
 
-        async def send(user: str = slack_user_id, due: list[ChildDue] = due) -> None:
-            await client.chat_postMessage(
-                channel=user, text=reminder_fallback(due), blocks=reminder_blocks(due, on)
-            )
+            async def send(user: str = slack_user_id, due: list[ChildDue] = due) -> None:
+                await client.chat_postMessage(
+                    channel=user, text=reminder_fallback(due), blocks=reminder_blocks(due, on)
+                )
 
-        sends.append(
-            await send_once(deps, workspace_id, REMINDERS, slack_user_id, on.isoformat(), send)
-        )
+            sends.append(await run.once(slack_user_id, on.isoformat(), send))
     return sends
 
 
@@ -171,18 +170,17 @@ async def post_digests(deps: Deps, workspace_id: str, at: datetime) -> list[Send
         teams = await teams_by_id(session, workspace_id)
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
-    for team_id, digest in sorted(digests.items(), key=lambda kv: teams[kv[0]].name):
-        channel = teams[team_id].channel_id
-        if channel is None or digest.is_empty:
-            continue
+    async with sending(deps, workspace_id, DIGEST) as run:
+        for team_id, digest in sorted(digests.items(), key=lambda kv: teams[kv[0]].name):
+            channel = teams[team_id].channel_id
+            if channel is None or digest.is_empty:
+                continue
 
-        async def send(channel: str = channel, digest: Digest = digest) -> None:
-            await client.chat_postMessage(
-                channel=channel, text=digest_text(digest), blocks=digest_blocks(digest)
-            )
+            async def send(channel: str = channel, digest: Digest = digest) -> None:
+                await client.chat_postMessage(channel=channel, text=digest_text(digest), blocks=digest_blocks(digest))
 
-        # Keyed by the week the digest was due in, whenever it is actually posted.
-        sends.append(await send_once(deps, workspace_id, DIGEST, channel, week_key(week_of), send))
+            # Keyed by the week the digest was due in, whenever it is actually posted.
+            sends.append(await run.once(channel, week_key(week_of), send))
     return sends
 
 
@@ -199,31 +197,28 @@ async def alert_lapses(deps: Deps, workspace_id: str, at: datetime) -> list[Send
         managers = await managers_by_team(session, workspace_id)
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
-    for item in held:
-        for due in due_list([item.facts], on, rules, deps.calendar):
-            for obligation in due.items:
-                if not lapsed(obligation, on, policy.manager_lapse_working_days, deps.calendar):
-                    continue
-                # The lapse is the obligation missed: a new visit makes a new due date.
-                due_key = f"child:{item.child_id}:{obligation.kind}:{obligation.due_on.isoformat()}"
-                for manager in managers.get(item.team_id, []):
-                    if manager.id == item.staff_id:
-                        continue  # their own child: the morning reminder already says so
+    async with sending(deps, workspace_id, LAPSES) as run:
+        for item in held:
+            for due in due_list([item.facts], on, rules, deps.calendar):
+                for obligation in due.items:
+                    if not lapsed(obligation, on, policy.manager_lapse_working_days, deps.calendar):
+                        continue
+                    # The lapse is the obligation missed: a new visit makes a new due date.
+                    due_key = f"child:{item.child_id}:{obligation.kind}:{obligation.due_on.isoformat()}"
+                    for manager in managers.get(item.team_id, []):
+                        if manager.id == item.staff_id:
+                            continue  # their own child: the morning reminder already says so
 
-                    async def send(
-                        user: str = manager.slack_user_id,
-                        item: Held = item,
-                        ob: Obligation = obligation,
-                    ) -> None:
-                        await client.chat_postMessage(
-                            channel=user,
-                            text=lapse_text(item.facts.child_ref, item.worker, ob),
-                            blocks=lapse_blocks(item.facts.child_ref, item.worker, ob),
-                        )
+                        async def send(
+                            user: str = manager.slack_user_id,
+                            item: Held = item,
+                            ob: Obligation = obligation,
+                        ) -> None:
+                            await client.chat_postMessage(
+                                channel=user,
+                                text=lapse_text(item.facts.child_ref, item.worker, ob),
+                                blocks=lapse_blocks(item.facts.child_ref, item.worker, ob),
+                            )
 
-                    sends.append(
-                        await send_once(
-                            deps, workspace_id, LAPSES, manager.slack_user_id, due_key, send
-                        )
-                    )
+                        sends.append(await run.once(manager.slack_user_id, due_key, send))
     return sends
