@@ -124,11 +124,7 @@ async def release(deps: Deps, workspace_id: str, due: datetime, mornings: bool) 
     sends: list[Send] = []
     job = RELEASE_AM if mornings else RELEASE_PM
     for r in released:
-        sends.append(
-            await _tell(
-                deps, workspace_id, job, r.worker, f"booking:{r.booking_id}", released_blocks(r)
-            )
-        )
+        sends.append(await _tell(deps, workspace_id, job, r.worker, f"booking:{r.booking_id}", released_blocks(r)))
     sends += await tell_served(deps, workspace_id, served)
     return sends
 
@@ -164,9 +160,5 @@ async def book_recurring(deps: Deps, workspace_id: str, at: datetime) -> list[Se
             )
             if isinstance(outcome, Waitlisted):
                 blocks = waitlisted_blocks(outcome)
-                sends.append(
-                    await _tell(
-                        deps, workspace_id, RECURRING, worker, f"wait:{day.isoformat()}", blocks
-                    )
-                )
+                sends.append(await _tell(deps, workspace_id, RECURRING, worker, f"wait:{day.isoformat()}", blocks))
     return sends

@@ -26,19 +26,13 @@ JOB = "worries.chase"
 
 def jobs(deps: Deps) -> list[Job]:
     # Every 5 minutes through the working day: a "today" worry is nudged within minutes of 30.
-    trigger = CronTrigger(
-        day_of_week="mon-fri", hour="7-18", minute="*/5", timezone=deps.settings.timezone
-    )
+    trigger = CronTrigger(day_of_week="mon-fri", hour="7-18", minute="*/5", timezone=deps.settings.timezone)
     return [Job(JOB, trigger, lambda d, at: chase_all(d, at))]
 
 
 async def chase_all(deps: Deps, at: datetime) -> list[Send]:
     async with deps.db.session() as session:
-        workspaces = list(
-            await session.scalars(
-                select(Worry.workspace_id).where(Worry.state == "open").distinct()
-            )
-        )
+        workspaces = list(await session.scalars(select(Worry.workspace_id).where(Worry.state == "open").distinct()))
     sends: list[Send] = []
     for workspace_id in workspaces:
         sends += await chase(deps, workspace_id, at)
@@ -74,18 +68,10 @@ async def _send_stage(deps: Deps, workspace_id: str, worry_id: int, stage: Stage
             return []
         raiser = await session.get(Staff, worry.raiser_id)
         assert raiser is not None
-        rows = [
-            r
-            for r in await recipients(session, workspace_id, worry_id)
-            if r.kind in ("route", "duty")
-        ]
+        rows = [r for r in await recipients(session, workspace_id, worry_id) if r.kind in ("route", "duty")]
         people = {r.staff_id for r in rows if r.staff_id is not None}
         staff = (
-            list(
-                await session.scalars(
-                    select(Staff).where(Staff.workspace_id == workspace_id, Staff.id.in_(people))
-                )
-            )
+            list(await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id, Staff.id.in_(people))))
             if people
             else []
         )
@@ -160,11 +146,7 @@ async def _send_stage(deps: Deps, workspace_id: str, worry_id: int, stage: Stage
                 f":hourglass_flowing_sand: Nobody has taken your worry #{worry_id} yet, so I've passed it to {names}. "
                 "If it can't wait, talk to your manager now."
             )
-            await client.chat_postMessage(
-                channel=raiser.slack_user_id, text=line, blocks=[section(line)]
-            )
+            await client.chat_postMessage(channel=raiser.slack_user_id, text=line, blocks=[section(line)])
 
-        sends.append(
-            await send_once(deps, workspace_id, JOB, raiser.slack_user_id, due_key, tell_raiser)
-        )
+        sends.append(await send_once(deps, workspace_id, JOB, raiser.slack_user_id, due_key, tell_raiser))
     return sends
