@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,10 +20,24 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 
 class Pacer:
-    """Hands out evenly spaced start times per method, first come first served."""
+    """Hands out evenly spaced start times per method, first come first served.
 
-    def __init__(self, rates: dict[str, float]) -> None:
+    A sender that fell behind its schedule (a slow reply, a slow commit) may make up
+    the lost time by starting sooner, by at most `catch_up` seconds: on average it
+    keeps the rate instead of losing a little at every hiccup, and the few calls
+    it makes up are a burst well inside Slack's (which allows a burst of about a
+    second's worth). Further behind, or idle, it starts afresh from now.
+    """
+
+    def __init__(
+        self,
+        rates: dict[str, float],
+        catch_up: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rates = {m: r for m, r in rates.items() if r > 0}
+        self.catch_up = catch_up
+        self.clock = clock
         self._next: dict[str, float] = {}
 
     def delay(self, method: str) -> float:
@@ -30,10 +45,12 @@ class Pacer:
         rate = self.rates.get(method)
         if rate is None:
             return 0.0
-        now = time.monotonic()
-        at = max(now, self._next.get(method, now))
-        self._next[method] = at + 1.0 / rate
-        return at - now
+        now = self.clock()
+        due = self._next.get(method, now)
+        if now - due > self.catch_up:
+            due = now
+        self._next[method] = due + 1.0 / rate
+        return max(0.0, due - now)
 
     async def wait(self, method: str) -> None:
         pause = self.delay(method)
