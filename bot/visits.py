@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from enum import StrEnum
+from operator import attrgetter
 from typing import NamedTuple
 
 from bot.calendar import WorkingCalendar, add_months, add_weeks
@@ -222,9 +223,7 @@ def next_visit(
     return None
 
 
-def _apply_today(
-    due: _Due, today: date, rules: VisitRules, calendar: WorkingCalendar
-) -> Obligation:
+def _apply_today(due: _Due, today: date, rules: VisitRules, calendar: WorkingCalendar) -> Obligation:
     # state_for, with the working days counted once: this runs for every child, every run.
     left = calendar.working_days_between(today, due.due_on)
     if today > due.due_on:
@@ -249,9 +248,7 @@ def _apply_today(
 
 def _needs_attention(due_on: date, today: date, rules: VisitRules, calendar: WorkingCalendar) -> bool:
     """state_for(...) in _DUE_STATES, without building the obligation."""
-    return today >= due_on or (
-        calendar.working_days_between(today, due_on) <= rules.due_soon_working_days
-    )
+    return today >= due_on or (calendar.working_days_between(today, due_on) <= rules.due_soon_working_days)
 
 
 def _visit_due(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> _Due | None:
@@ -391,15 +388,12 @@ def _cla_review(facts: ChildFacts, calendar: WorkingCalendar) -> _Due | None:
             "CLA reg 33: second review within 3 months of the first",
             first,
         )
-    maybe_first = since is None or (
-        last is not None and last < add_months(since, _FIRST_REVIEW_WINDOW_MONTHS)
-    )
+    maybe_first = since is None or (last is not None and last < add_months(since, _FIRST_REVIEW_WINDOW_MONTHS))
     if last is not None and first is None and maybe_first:
         return _Due(
             ObligationKind.CLA_REVIEW,
             add_months(last, 3),
-            "CLA reg 33: second review within 3 months of the first "
-            "(last review taken to be the first)",
+            "CLA reg 33: second review within 3 months of the first (last review taken to be the first)",
             last,
         )
     if last is not None:
@@ -422,9 +416,7 @@ def _cla_review(facts: ChildFacts, calendar: WorkingCalendar) -> _Due | None:
 # --- Child protection, child in need, assessment ---------------------------
 
 
-def _working_day_visit(
-    facts: ChildFacts, days: int, rule: str, calendar: WorkingCalendar
-) -> _Due | None:
+def _working_day_visit(facts: ChildFacts, days: int, rule: str, calendar: WorkingCalendar) -> _Due | None:
     """Local working-day visit standards, from the last visit or the plan start if later."""
     visit = _since(facts.status_since, facts.last_visit_on)
     base = visit or facts.status_since
@@ -470,8 +462,7 @@ def _cp_review(facts: ChildFacts) -> _Due | None:
         return _Due(
             ObligationKind.CP_REVIEW,
             add_months(since, 3),
-            "Working Together 2023: first CP review conference within 3 months "
-            "of the initial conference",
+            "Working Together 2023: first CP review conference within 3 months of the initial conference",
             since,
         )
     return None
@@ -501,8 +492,7 @@ def _assessment(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar)
         _Due(
             ObligationKind.ASSESSMENT,
             calendar.add_working_days(referral, days),
-            f"Working Together 2023: single assessment completed within {days} working days "
-            "of the referral",
+            f"Working Together 2023: single assessment completed within {days} working days of the referral",
             referral,
         )
     ]
@@ -511,9 +501,7 @@ def _assessment(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar)
 # --- Private fostering ------------------------------------------------------
 
 
-def _private_fostering(
-    facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar
-) -> list[_Due]:
+def _private_fostering(facts: ChildFacts, rules: VisitRules, calendar: WorkingCalendar) -> list[_Due]:
     notified = facts.status_since
     visit = _since(notified, facts.last_visit_on)
     if visit is None:
@@ -626,9 +614,7 @@ _VISIT_RULE_BY_STATUS: dict[Status, Callable[[ChildFacts, VisitRules, WorkingCal
     Status.CP: _cp_visit,
     Status.CLA: lambda facts, rules, calendar: _cla_visit(facts),
     Status.CARE_LEAVER: lambda facts, rules, calendar: _care_leaver_visit(facts, rules),
-    Status.PRIVATE_FOSTERING: lambda facts, rules, calendar: _first(
-        _private_fostering(facts, rules, calendar)
-    ),
+    Status.PRIVATE_FOSTERING: lambda facts, rules, calendar: _first(_private_fostering(facts, rules, calendar)),
     Status.EARLY_HELP: lambda facts, rules, calendar: None,
 }
 
@@ -680,18 +666,34 @@ class ChildDue:
         return any(o.kind is ObligationKind.VISIT for o in self.items)
 
 
-def due_list(
-    children: Iterable[ChildFacts],
-    today: date,
-    rules: VisitRules = VisitRules(),
-    calendar: WorkingCalendar = WorkingCalendar(),
-) -> list[ChildDue]:
-    """Children with something due soon or overdue, most urgent (earliest due) first."""
-    out: list[ChildDue] = []
-    # Most obligations are not due yet: sift on the due date before building any. Many
-    # children share due dates, so each date is judged once.
-    attention: dict[date, bool] = {}
-    for facts in children:
+class DueMemo:
+    """What needs attention for a child with given facts, worked out once per run.
+
+    Reminders and lapse alerts ask for every child in an authority, and children
+    share their facts but for the reference: the same status, visited the same
+    day, conferenced the same week. A memo works out each distinct set of facts
+    once, for one `today`, rules and calendar; share it across a run's workers.
+    """
+
+    def __init__(self, today: date, rules: VisitRules, calendar: WorkingCalendar) -> None:
+        self.today = today
+        self.rules = rules
+        self.calendar = calendar
+        self._by_facts: dict[tuple[object, ...], tuple[Obligation, ...]] = {}
+        # Many obligations share due dates: each date is judged once.
+        self._attention: dict[date, bool] = {}
+
+    def needs_attention(self, facts: ChildFacts) -> tuple[Obligation, ...]:
+        """The child's obligations due soon, due today or overdue, most urgent first."""
+        key = _facts_key(facts)
+        items = self._by_facts.get(key)
+        if items is None:
+            items = self._by_facts[key] = self._work_out(facts)
+        return items
+
+    def _work_out(self, facts: ChildFacts) -> tuple[Obligation, ...]:
+        today, rules, calendar, attention = self.today, self.rules, self.calendar, self._attention
+        # Most obligations are not due yet: sift on the due date before building any.
         dues = []
         for d in _RULES_BY_STATUS[facts.status](facts, rules, calendar):
             needs = attention.get(d.due_on)
@@ -699,22 +701,38 @@ def due_list(
                 needs = attention[d.due_on] = _needs_attention(d.due_on, today, rules, calendar)
             if needs:
                 dues.append(d)
-        if dues:
-            dues.sort(key=lambda d: (d.due_on, _KIND_ORDER[d.kind]))
-            items = tuple(_apply_today(d, today, rules, calendar) for d in dues)
-            out.append(ChildDue(facts.child_ref, items))
+        dues.sort(key=lambda d: (d.due_on, _KIND_ORDER[d.kind]))
+        return tuple(_apply_today(d, today, rules, calendar) for d in dues)
+
+
+# Every fact but the reference: what the rules read.
+_facts_key = attrgetter(*(f.name for f in fields(ChildFacts) if f.name != "child_ref"))
+
+
+def due_list(
+    children: Iterable[ChildFacts],
+    today: date,
+    rules: VisitRules = VisitRules(),
+    calendar: WorkingCalendar = WorkingCalendar(),
+    memo: DueMemo | None = None,
+) -> list[ChildDue]:
+    """Children with something due soon or overdue, most urgent (earliest due) first.
+
+    `memo`, shared by the calls of one run (for the same `today`, rules and calendar),
+    saves working out the same facts twice.
+    """
+    if memo is None:
+        memo = DueMemo(today, rules, calendar)
+    elif (memo.today, memo.rules, memo.calendar) != (today, rules, calendar):
+        raise ValueError("a DueMemo is for one day, one set of rules and one calendar")
+    out = [ChildDue(f.child_ref, items) for f in children if (items := memo.needs_attention(f))]
     out.sort(key=lambda c: (c.most_urgent.due_on, c.child_ref))
     return out
 
 
-def lapsed(
-    obligation: Obligation, today: date, working_days: int, calendar: WorkingCalendar
-) -> bool:
+def lapsed(obligation: Obligation, today: date, working_days: int, calendar: WorkingCalendar) -> bool:
     """Overdue by more than `working_days` working days: the manager's threshold."""
-    return (
-        obligation.state is State.OVERDUE
-        and calendar.working_days_between(obligation.due_on, today) > working_days
-    )
+    return obligation.state is State.OVERDUE and calendar.working_days_between(obligation.due_on, today) > working_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -779,9 +797,7 @@ def visit_compliance(
         if key in seen:
             continue  # a visit before the triggering event: the same obligation again
         seen.add(key)
-        if opened_by is None and (
-            obligation.counted_from is None or obligation.counted_from < history_from
-        ):
+        if opened_by is None and (obligation.counted_from is None or obligation.counted_from < history_from):
             continue
         after = opened_by if opened_by is not None else obligation.counted_from
         if after is None:
@@ -968,9 +984,7 @@ class DateProblem(StrEnum):
     BEFORE_LAST = "before_last"
 
 
-def check_visit_date(
-    visited_on: date, today: date, last_visit_on: date | None, confirmed: bool
-) -> DateProblem | None:
+def check_visit_date(visited_on: date, today: date, last_visit_on: date | None, confirmed: bool) -> DateProblem | None:
     """A visit can't be in the future; one earlier than the last recorded needs a confirmation
     (usually a typo, but sometimes a visit someone forgot to record)."""
     if visited_on > today:
@@ -1019,7 +1033,6 @@ def explain(
             state = f"{STATE_LABELS[o.state]}, {left} working day{'s' if left != 1 else ''} left"
         counted = f"; counted from {_day(o.counted_from)}" if o.counted_from else ""
         lines.append(
-            f"{KIND_LABELS[o.kind]}: due {_day(o.due_on)} ({o.due_on.isoformat()}), {state}. "
-            f"Rule: {o.rule}{counted}."
+            f"{KIND_LABELS[o.kind]}: due {_day(o.due_on)} ({o.due_on.isoformat()}), {state}. Rule: {o.rule}{counted}."
         )
     return lines

@@ -21,6 +21,7 @@ from bot.visits import (
     ChildDue,
     Compliance,
     Digest,
+    DueMemo,
     Obligation,
     due_list,
     lapsed,
@@ -121,8 +122,9 @@ async def due_lists(deps: Deps, workspace_id: str, on: date) -> dict[str, list[C
     for item in held:
         by_worker[item.slack_user_id].append(item)
     lists: dict[str, list[ChildDue]] = {}
+    memo = DueMemo(on, rules, deps.calendar)
     for slack_user_id in sorted(by_worker):
-        due = due_list([h.facts for h in by_worker[slack_user_id]], on, rules, deps.calendar)
+        due = due_list([h.facts for h in by_worker[slack_user_id]], on, rules, deps.calendar, memo)
         if due:
             lists[slack_user_id] = due
     return lists
@@ -197,9 +199,10 @@ async def alert_lapses(deps: Deps, workspace_id: str, at: datetime) -> list[Send
         managers = await managers_by_team(session, workspace_id)
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
+    memo = DueMemo(on, rules, deps.calendar)
     async with sending(deps, workspace_id, LAPSES) as run:
         for item in held:
-            for due in due_list([item.facts], on, rules, deps.calendar):
+            for due in due_list([item.facts], on, rules, deps.calendar, memo):
                 for obligation in due.items:
                     if not lapsed(obligation, on, policy.manager_lapse_working_days, deps.calendar):
                         continue

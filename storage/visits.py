@@ -163,9 +163,7 @@ async def held_children(
             .scalar_subquery()
         )
     query = (
-        select(
-            Child.id, *_FACT_COLUMNS, latest, Staff.id, Staff.name, Staff.slack_user_id, Staff.team_id
-        )
+        select(Child.id, *_FACT_COLUMNS, latest, Staff.id, Staff.name, Staff.slack_user_id, Staff.team_id)
         .join(Staff, Staff.id == Child.allocated_to)
         .where(Child.workspace_id == workspace_id, Staff.workspace_id == workspace_id)
         .order_by(Child.child_ref)
@@ -179,18 +177,15 @@ async def held_children(
     if team_id is not None:
         query = query.where(Staff.team_id == team_id)
     rows = await session.execute(query)
+    # Unpacked as plain tuples: a large authority has tens of thousands of rows.
     return [
-        Held(r[0], _facts_of(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]), r[9], r[10], r[11], r[12])
-        for r in rows
+        Held(child_id, _facts_of(ref, status, since, start, kind, visit, review, latest), staff, name, user, team)
+        for child_id, ref, status, since, start, kind, visit, review, latest, staff, name, user, team in rows
     ]
 
 
-async def child_facts(
-    session: AsyncSession, workspace_id: str, child_ref: str
-) -> tuple[Child, ChildFacts] | None:
-    child = await session.scalar(
-        select(Child).where(Child.workspace_id == workspace_id, Child.child_ref == child_ref)
-    )
+async def child_facts(session: AsyncSession, workspace_id: str, child_ref: str) -> tuple[Child, ChildFacts] | None:
+    child = await session.scalar(select(Child).where(Child.workspace_id == workspace_id, Child.child_ref == child_ref))
     if child is None:
         return None
     latest = await session.scalar(
@@ -235,9 +230,7 @@ async def teams_by_id(session: AsyncSession, workspace_id: str) -> dict[int, Tea
 
 
 async def managers_by_team(session: AsyncSession, workspace_id: str) -> dict[int, list[Staff]]:
-    rows = await session.scalars(
-        select(Staff).where(Staff.workspace_id == workspace_id, Staff.role == "manager")
-    )
+    rows = await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id, Staff.role == "manager"))
     out: dict[int, list[Staff]] = defaultdict(list)
     for manager in rows:
         out[manager.team_id].append(manager)
@@ -297,16 +290,11 @@ async def import_visits(
     Every problem is reported with its line number before anything is
     written: an unknown child, or a visit dated after today.
     """
-    children = {
-        c.child_ref: c
-        for c in await session.scalars(select(Child).where(Child.workspace_id == workspace_id))
-    }
+    children = {c.child_ref: c for c in await session.scalars(select(Child).where(Child.workspace_id == workspace_id))}
     problems: list[Problem] = []
     for line, row in rows:
         if row.child_ref not in children:
-            problems.append(
-                Problem(line, f"unknown child_ref '{row.child_ref}' (import children first)")
-            )
+            problems.append(Problem(line, f"unknown child_ref '{row.child_ref}' (import children first)"))
         elif row.visited_on > today:
             problems.append(Problem(line, f"visited_on {row.visited_on} is in the future"))
     if problems:
@@ -314,9 +302,7 @@ async def import_visits(
     existing = {
         (child_id, visited_on, kind)
         for child_id, visited_on, kind in await session.execute(
-            select(Visit.child_id, Visit.visited_on, Visit.kind).where(
-                Visit.workspace_id == workspace_id
-            )
+            select(Visit.child_id, Visit.visited_on, Visit.kind).where(Visit.workspace_id == workspace_id)
         )
     }
     report = Report()
@@ -338,13 +324,9 @@ async def import_visits(
                 recorded_at=at,
             )
         )
-        if row.kind == STATUTORY and (
-            child.last_visit_on is None or row.visited_on > child.last_visit_on
-        ):
+        if row.kind == STATUTORY and (child.last_visit_on is None or row.visited_on > child.last_visit_on):
             child.last_visit_on = row.visited_on
-        if row.kind == "review" and (
-            child.last_review_on is None or row.visited_on > child.last_review_on
-        ):
+        if row.kind == "review" and (child.last_review_on is None or row.visited_on > child.last_review_on):
             child.last_review_on = row.visited_on
         report.created += 1
         report.changed_refs.append(row.child_ref)

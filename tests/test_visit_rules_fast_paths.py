@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from bot.visits import (
     ChildDue,
     ChildFacts,
     Compliance,
+    DueMemo,
     PlacementType,
     State,
     Status,
@@ -79,6 +81,24 @@ def test_a_due_list_is_the_children_with_an_obligation_due_soon_today_or_overdue
 ) -> None:
     children = [replace(c, child_ref=f"C{i}") for i, c in enumerate(children)]
     assert due_list(children, today, rules) == plain_due_list(children, today, rules)
+
+
+@few
+@given(st.lists(st.lists(any_facts, max_size=4), max_size=5), dates, any_rules)
+def test_due_lists_sharing_one_memo_across_workers_are_each_what_the_definition_gives(
+    workers: list[list[ChildFacts]], today: date, rules: VisitRules
+) -> None:
+    # Children of different workers with the same facts but for the reference: worked out once.
+    memo = DueMemo(today, rules, WorkingCalendar())
+    for w, children in enumerate(workers):
+        children = [replace(c, child_ref=f"W{w}-C{i}") for i, c in enumerate(children + children[:1])]
+        assert due_list(children, today, rules, memo=memo) == plain_due_list(children, today, rules)
+
+
+def test_a_memo_for_one_day_refuses_to_answer_for_another() -> None:
+    memo = DueMemo(D(2026, 11, 23), VisitRules(), WorkingCalendar())
+    with pytest.raises(ValueError):
+        due_list([], D(2026, 11, 24), VisitRules(), memo=memo)
 
 
 def plain_compliance(
