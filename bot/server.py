@@ -13,6 +13,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Deps, create_app, dispatch_request, oauth_settings, web_client
 from bot.clock import Clock
@@ -60,20 +61,24 @@ def bolt_route(web_app: web.Application, app: Callable[[], AsyncApp]) -> None:
     web_app.router.add_get("/slack/oauth_redirect", oauth)
 
 
-async def _wait_for_stop() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, heard from the first moment of start-up.
+
+    A deploy stops replicas with SIGTERM whenever it likes, the morning catch-up
+    included; without a handler the process would die at once, like kill -9.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Once a stop signal would be heard: start-up is over, its heap can be set aside.
-    settle_heap()
-    await stop.wait()
+    return stop
 
 
 async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: int | None = None) -> int:
-    from schedules import build_scheduler, tick
+    from schedules import build_scheduler
 
     port = port or settings.port
+    stop = _stop_on_signals()
     deps = build_deps(settings, clock)
     if deps.db.is_sqlite:
         await upgrade(deps.db)
@@ -119,37 +124,24 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
         bolt_route(web_app, lambda: apps[0])
         local = await start_local(deps, host=settings.host, port=port, web_app=web_app)
         apps.append(local.app)
-    # The office layout may have changed since the last start: bring the desks in line
-    # (bookings on removed desks are moved or waitlisted, and their owners told).
-    from bot.desks import LayoutError, load_layout
-    from handlers.desks import sync_layout_and_tell
-
-    try:
-        layout = load_layout(deps.policy.desks.layout_file)
-        report = await sync_layout_and_tell(deps, deps.workspace_id, layout)
-        log.info("desk layout: %s", report.summary())
-    except LayoutError as e:
-        print(f"Desk booking is unavailable until the layout is fixed:\n{e}")
+    await _sync_desks(deps)
     scheduler = build_scheduler(deps)
     scheduler.start()
-    # Catch up on anything due while the bot was down; the ledger stops repeats.
-    try:
-        for send in await tick(deps, clock.now()):
-            log.info("catch-up send: %s", send)
-        log.info("catch-up finished")
-    except Exception:
-        # One failing job must never take a replica down; the scheduler tries again.
-        log.exception("catch-up failed; the scheduler will try again")
+    banner = None
     if local is not None:
         # Said last, so it is the line a newcomer sees after the start-up logs.
-        print(
+        banner = (
             f"\nPractice Bot is running on the local workspace: {local.workspace.base_url}/\n"
-            "Open it, pick who you are (try Tom Hughes), and type /caseload. Ctrl-C stops it.\n",
-            flush=True,
+            "Open it, pick who you are (try Tom Hughes), and type /caseload. Ctrl-C stops it.\n"
         )
+    catching_up = asyncio.create_task(_catch_up(deps, clock, banner))
     try:
-        await _wait_for_stop()
+        await stop.wait()
     finally:
+        # Stopped mid catch-up: the send in Slack's hands lands and is recorded (the ledger
+        # waits for it); the rest are left for the next start, or another replica.
+        catching_up.cancel()
+        await asyncio.gather(catching_up, return_exceptions=True)
         scheduler.shutdown(wait=False)
         if socket_handler is not None:
             await socket_handler.close_async()
@@ -159,6 +151,50 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
             await runner.cleanup()
         await deps.db.dispose()
     return 0
+
+
+async def _sync_desks(deps: Deps) -> None:
+    """Bring the desks in line with the office layout, which may have changed since the last start.
+
+    Bookings on removed desks are moved or waitlisted, and their owners told. Replicas
+    starting together on a new database race to load the same layout: the loser's
+    insert fails on the unique desk codes, and its second look finds the layout in.
+    """
+    from bot.desks import LayoutError, load_layout
+    from handlers.desks import sync_layout_and_tell
+
+    try:
+        layout = load_layout(deps.policy.desks.layout_file)
+    except LayoutError as e:
+        print(f"Desk booking is unavailable until the layout is fixed:\n{e}")
+        return
+    for attempt in (1, 2):
+        try:
+            report = await sync_layout_and_tell(deps, deps.workspace_id, layout)
+        except SQLAlchemyError:
+            if attempt == 2:
+                log.exception("desk layout not synced; desks load it on first use")
+                return
+            continue
+        log.info("desk layout: %s", report.summary())
+        return
+
+
+async def _catch_up(deps: Deps, clock: Clock, banner: str | None) -> None:
+    """Anything due while the bot was down; the ledger stops repeats."""
+    from schedules import tick
+
+    try:
+        for send in await tick(deps, clock.now()):
+            log.info("catch-up send: %s", send)
+        log.info("catch-up finished")
+    except Exception:
+        # One failing job must never take a replica down; the scheduler tries again.
+        log.exception("catch-up failed; the scheduler will try again")
+    if banner is not None:
+        print(banner, flush=True)
+    # Start-up is over: its heap can be set aside.
+    settle_heap()
 
 
 def settle_heap() -> None:

@@ -9,6 +9,7 @@ sends runs them through one `sending(...)` run, one transaction a send.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +28,8 @@ from storage.upsert import insert_ignore
 log = logging.getLogger("practice_bot.ledger")
 
 STALE_CLAIM = timedelta(minutes=10)
+# What a send may fail with that means "not delivered": recorded, and retried by a later run.
+DELIVERY_FAILURES = (SlackApiError, OSError, TimeoutError)
 
 
 class Outcome(StrEnum):
@@ -145,17 +148,35 @@ class Sending:
             raise
         if not won:
             return Send(job, target, due_key, Outcome.ALREADY)
-        # Anything but a delivery failure (a bug, a cancelled task) leaves the claim, to be
-        # retaken after STALE_CLAIM.
+        delivery = asyncio.ensure_future(send())
         try:
-            await send()
-        except (SlackApiError, OSError, TimeoutError) as e:
-            reason = e.response.get("error", str(e)) if isinstance(e, SlackApiError) else type(e).__name__
-            log.warning("send failed: %s to %s: %s", job, target, reason)
-            self._unwritten = _Outcome(target, due_key, "failed", str(reason)[:500])
-            return Send(job, target, due_key, Outcome.FAILED, str(reason))
-        self._unwritten = _Outcome(target, due_key, "sent", None)
+            await asyncio.shield(delivery)
+        except asyncio.CancelledError:
+            # Stopping (SIGTERM): the message in Slack's hands lands and its outcome is
+            # written on the way out, so a restart neither repeats it nor leaves it waiting
+            # STALE_CLAIM. Then stop; the rest are for the next run.
+            await asyncio.wait([delivery])
+            self._unwritten = self._outcome(target, due_key, delivery)
+            raise
+        except DELIVERY_FAILURES:
+            pass
+        # Anything else (a bug) has gone up, leaving the claim to be retaken after STALE_CLAIM.
+        outcome = self._unwritten = self._outcome(target, due_key, delivery)
+        assert outcome is not None
+        if outcome.status == "failed":
+            return Send(job, target, due_key, Outcome.FAILED, outcome.error)
         return Send(job, target, due_key, Outcome.SENT)
+
+    def _outcome(self, target: str, due_key: str, delivery: asyncio.Future[object]) -> _Outcome | None:
+        """What to write for a finished delivery: sent, failed with the reason, or (a bug) nothing."""
+        error = delivery.exception()
+        if error is None:
+            return _Outcome(target, due_key, "sent", None)
+        if not isinstance(error, DELIVERY_FAILURES):
+            return None
+        reason = error.response.get("error", str(error)) if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("send failed: %s to %s: %s", self.job, target, reason)
+        return _Outcome(target, due_key, "failed", str(reason)[:500])
 
     async def finish(self) -> None:
         """Write the last send's outcome."""

@@ -7,13 +7,17 @@ which serialises writers, the same test proves the logic.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
-from bot.desks import parse_layout
+from bot.desks import load_layout, parse_layout
+from bot.server import _sync_desks
 from handlers.desks import sync_layout_and_tell
-from storage.desks import DeskBooking, DeskWaitlist, book, worker_of
+from storage.db import Database
+from storage.desks import Desk, DeskBooking, DeskWaitlist, book, worker_of
 from storage.org import Staff, Team
 from tests.support import Bot
 
@@ -31,12 +35,9 @@ def fifty_desks() -> str:
             tags = '"adjusted_chair"' if d == 0 else '"dual_screen"' if d % 3 == 0 else ""
             desks.append(f'{{ code = "D{z}{d}", tags = [{tags}] }}')
         zones.append(
-            f'[[offices.floors.zones]]\nname = "Zone {z}"\nteam_base = "Team {z}"\n'
-            f"desks = [{', '.join(desks)}]\n"
+            f'[[offices.floors.zones]]\nname = "Zone {z}"\nteam_base = "Team {z}"\ndesks = [{", ".join(desks)}]\n'
         )
-    return '[[offices]]\nname = "Ipswich"\n[[offices.floors]]\nname = "Floor 1"\n' + "\n".join(
-        zones
-    )
+    return '[[offices]]\nname = "Ipswich"\n[[offices.floors]]\nname = "Floor 1"\n' + "\n".join(zones)
 
 
 async def five_hundred_staff(bot: Bot) -> list[Staff]:
@@ -59,9 +60,7 @@ async def five_hundred_staff(bot: Bot) -> list[Staff]:
         )
     await bot.local.sync_directory()
     async with bot.deps.db.session() as session:
-        return list(
-            await session.scalars(select(Staff).where(Staff.workspace_id == ws).order_by(Staff.id))
-        )
+        return list(await session.scalars(select(Staff).where(Staff.workspace_id == ws).order_by(Staff.id)))
 
 
 async def test_500_people_asking_for_50_desks_at_once_all_get_a_desk_or_a_waitlist_place(
@@ -94,9 +93,7 @@ async def test_500_people_asking_for_50_desks_at_once_all_get_a_desk_or_a_waitli
         assert status == 200
 
     slack_people = set(range(0, PEOPLE, PEOPLE // THROUGH_SLACK))
-    await asyncio.gather(
-        *(by_slack(i) if i in slack_people else by_service(i) for i in range(PEOPLE))
-    )
+    await asyncio.gather(*(by_slack(i) if i in slack_people else by_service(i) for i in range(PEOPLE)))
     await bot.ws.settle(timeout=60)
 
     async with deps.db.session() as session:
@@ -121,9 +118,7 @@ async def test_500_people_asking_for_50_desks_at_once_all_get_a_desk_or_a_waitli
         booked = set(await session.scalars(select(DeskBooking.staff_id).where(live)))
         waiting = set(
             await session.scalars(
-                select(DeskWaitlist.staff_id).where(
-                    DeskWaitlist.workspace_id == ws, DeskWaitlist.day == DAY
-                )
+                select(DeskWaitlist.staff_id).where(DeskWaitlist.workspace_id == ws, DeskWaitlist.day == DAY)
             )
         )
 
@@ -149,17 +144,13 @@ async def test_fifty_claims_on_the_same_desk_at_the_same_moment_leave_exactly_on
     await sync_layout_and_tell(deps, ws, parse_layout(fifty_desks()))
     staff = (await five_hundred_staff(bot))[:50]
     async with deps.db.session() as session:
-        desk_id = await session.scalar(
-            select(Desk.id).where(Desk.workspace_id == ws, Desk.code == "D00")
-        )
+        desk_id = await session.scalar(select(Desk.id).where(Desk.workspace_id == ws, Desk.code == "D00"))
     assert desk_id is not None
 
     async def claim(member: Staff) -> bool:
         # No gate, no look first: straight at the database, each in its own transaction.
         async with deps.db.transaction() as session:
-            won = await try_claim(
-                session, ws, member.id, desk_id, DAY, ("am", "pm"), deps.clock.now(), "request"
-            )
+            won = await try_claim(session, ws, member.id, desk_id, DAY, ("am", "pm"), deps.clock.now(), "request")
         return won is not None
 
     results = await asyncio.gather(*(claim(m) for m in staff))
@@ -167,8 +158,24 @@ async def test_fifty_claims_on_the_same_desk_at_the_same_moment_leave_exactly_on
     assert sum(results) == 1
     async with deps.db.session() as session:
         rows = await session.scalar(
-            select(func.count())
-            .select_from(DeskBooking)
-            .where(DeskBooking.desk_id == desk_id, DeskBooking.live == 1)
+            select(func.count()).select_from(DeskBooking).where(DeskBooking.desk_id == desk_id, DeskBooking.live == 1)
         )
     assert rows == 2
+
+
+async def test_two_replicas_starting_together_on_a_new_database_load_the_office_layout_once(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each replica syncs the layout at start-up; on a new database both find no desks and insert.
+    other = replace(bot.deps, db=Database(bot.deps.db.url))
+    try:
+        await asyncio.gather(*(_sync_desks(deps) for deps in (bot.deps, other, bot.deps, other)))
+    finally:
+        await other.db.dispose()
+    layout = load_layout(bot.deps.policy.desks.layout_file)
+    async with bot.deps.db.session() as session:
+        desks = await session.scalar(
+            select(func.count()).select_from(Desk).where(Desk.workspace_id == bot.deps.workspace_id)
+        )
+    assert desks == sum(len(zone.desks) for office in layout.offices for floor in office.floors for zone in floor.zones)
+    assert "not synced" not in caplog.text

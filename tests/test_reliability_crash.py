@@ -235,3 +235,36 @@ async def test_a_bot_killed_mid_reminders_and_restarted_sends_each_worker_exactl
     assert [row.attempts for row in ledger if row.target == orphan and row.job == REMINDERS] == [2]
     # One message per ledger row, whatever the job: a restart repeats no alert, digest or reminder.
     assert sum(len(messages(run)) for run in runs) == len(ledger)
+
+
+async def test_a_bot_stopped_mid_reminders_lets_the_one_in_flight_land_and_a_restart_sends_the_rest_at_once(
+    authority: Authority,
+) -> None:
+    # A deploy's SIGTERM during the morning catch-up, while the fourth reminder is in Slack's hands.
+    first = authority.start("first", START, PRACTICE_BOT_LOCAL_POST_DELAY_MS=SLOW_SLACK_MS)
+    try:
+        landing = await until("a fourth reminder in flight", lambda: in_flight(authority.jsonl("first"), 3), first)
+        first.process.send_signal(signal.SIGTERM)
+        first.process.wait(timeout=30)
+    finally:
+        if first.alive():
+            first.process.kill()
+    assert first.process.returncode == 0, first.output()[-3000:]
+    # The one in flight landed and was recorded: nothing is left claimed for a restart to wait on.
+    assert reminders(authority.jsonl("first"))[3:] == [dm(landing)]
+    left = {row.target: row.status for row in await authority.ledger(REMINDERS)}
+    assert len(left) == 4 and set(left.values()) == {"sent"}
+
+    # Restarted at once (well within STALE_CLAIM): everyone else's reminder, nobody's twice.
+    second = authority.start("second", TOO_SOON)
+    try:
+        await caught_up(second)
+    finally:
+        stop(second)
+    due = await authority.workers_with_something_due()
+    runs = [authority.jsonl(name) for name in ("first", "second")]
+    received = Counter(channel for run in runs for channel in reminders(run))
+    assert received == Counter({dm(user): 1 for user in due})
+    ledger = await authority.ledger()
+    assert {row.status for row in ledger} == {"sent"}
+    assert sum(len(messages(run)) for run in runs) == len(ledger)
