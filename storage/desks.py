@@ -7,6 +7,12 @@ the desk; losers try the next desk. A "day" is two rows (am and pm), inserted
 together and kept only if both land. Dead bookings (cancelled, released,
 moved) keep their history with `live` NULL, and NULLs never collide in a
 UNIQUE constraint on SQLite or PostgreSQL, so only live rows count.
+
+Requests for the same day that arrive together (everyone booking at nine on
+Monday) are allocated in one pass: read the day once, decide each request in
+arrival order as it would be decided alone, write every claim and waitlist
+place in one transaction (see `book`). A claim of that pass that does not land
+(another process took the desk) is booked again the one-request way.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
@@ -70,8 +77,6 @@ LIVE = 1
 # Claims tried from one look at the free desks before looking again.
 TRIES_PER_LOOK = 5
 MAX_LOOKS = 200
-GATE_SERVER = 8
-GATE_SQLITE = 2
 
 
 class Desk(WorkspaceScoped, Base):
@@ -167,6 +172,10 @@ def tags_of(text: str | None) -> frozenset[str]:
 
 def _span(text: str) -> Span:
     return "am" if text == "am" else "pm" if text == "pm" else "day"
+
+
+def _half(text: str) -> Half:
+    return "am" if text == "am" else "pm"
 
 
 # A desk's columns in DeskSpot order: the hot reads (free desks, team-mates' desks) build
@@ -404,6 +413,33 @@ async def _rehome(
 # --- claiming ---------------------------------------------------------------------
 
 
+def _booking_rows(
+    workspace_id: str,
+    staff_id: int,
+    desk_id: int,
+    day: date,
+    halves: Sequence[Half],
+    now: datetime,
+    source: str,
+    status: str = "booked",
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "workspace_id": workspace_id,
+            "desk_id": desk_id,
+            "staff_id": staff_id,
+            "day": day,
+            "half": half,
+            "status": status,
+            "live": LIVE,
+            "source": source,
+            "created_at": now,
+            "checked_in_at": now if status == "checked_in" else None,
+        }
+        for half in halves
+    ]
+
+
 async def try_claim(
     session: AsyncSession,
     workspace_id: str,
@@ -421,21 +457,7 @@ async def try_claim(
     of the desk, or of the worker, is not inserted. Never raises on a conflict,
     so it is safe inside a longer transaction on PostgreSQL.
     """
-    rows = [
-        {
-            "workspace_id": workspace_id,
-            "desk_id": desk_id,
-            "staff_id": staff_id,
-            "day": day,
-            "half": half,
-            "status": status,
-            "live": LIVE,
-            "source": source,
-            "created_at": now,
-            "checked_in_at": now if status == "checked_in" else None,
-        }
-        for half in halves
-    ]
+    rows = _booking_rows(workspace_id, staff_id, desk_id, day, halves, now, source, status)
     stmt = (
         _insert(session)(DeskBooking)
         .values(rows)
@@ -620,25 +642,6 @@ async def wait(
 _SPAN_HALVES: dict[str, set[str]] = {"am": {"am"}, "pm": {"pm"}, "day": {"am", "pm"}}
 
 
-_GATES: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _gate(db: Database) -> asyncio.Semaphore:
-    """How many bookings this process works on at once, per database.
-
-    A burst of requests (everyone booking at 9 on Monday) otherwise has every
-    request look, lose the race for the same desks, and look again, until the
-    connection pool runs dry. Requests beyond the gate wait their turn; those
-    inside still race each other (and other processes) and the UNIQUE
-    constraints still decide every claim. SQLite takes one writer at a time
-    anyway, so it gets a narrower gate.
-    """
-    gate = _GATES.get(db.engine)
-    if gate is None:
-        gate = _GATES[db.engine] = asyncio.Semaphore(GATE_SQLITE if db.is_sqlite else GATE_SERVER)
-    return gate
-
-
 def _attempts(ranked: list[DeskSpot], staff_id: int, look: int) -> list[DeskSpot]:
     """The desks to try from one look: the best first, then (because losing the
     best means others are booking at this moment) the rest of the ranking from
@@ -653,6 +656,64 @@ def _attempts(ranked: list[DeskSpot], staff_id: int, look: int) -> list[DeskSpot
 
 class _Lost(Exception):
     """The desk went to someone else between looking and claiming."""
+
+
+# --- booking: a burst for the same day in one pass (group commit) -----------------
+#
+# Everyone books at nine on Monday. Alone, a request costs a look (its own
+# bookings, free desks, team-mates' desks, waiting needs), a claim and, when the
+# day is full, a waitlist place, a queue position and alternatives; and in a
+# burst most claims lose to someone else's and look again. So the requests for
+# one workspace and day that arrive while a batch for that day is being worked
+# on queue up, and the next batch takes all of them, in the order they asked: it
+# reads the day once, decides every request in memory exactly as one request
+# alone would be decided, one after another, and writes every answer in one
+# transaction. A lone request is a batch of one: nothing waits on a timer.
+#
+# There is no semaphore gate any more. It kept a burst from draining the
+# connection pool with requests racing for the same desks; a batch uses one
+# connection at a time and only one batch per day runs in a process, which is
+# the gate. Other processes still race us, and the UNIQUE constraints still
+# decide every claim.
+
+
+_Answer = tuple[BookOutcome, list[Served]]
+
+
+@dataclass
+class _Ask:
+    """One caller's request, waiting for its batch to answer it."""
+
+    worker: Worker
+    halves: tuple[Half, ...]
+    office: str
+    needs: frozenset[str]
+    now: datetime
+    source: str
+    later_days: tuple[date, ...]
+    answer: asyncio.Future[_Answer]
+
+
+@dataclass
+class _Lane:
+    """The requests for one day queued in this process, and the task answering them."""
+
+    queue: list[_Ask] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+# (workspace, day, scarce tags): the scarce tags are policy, the same for every request
+# in practice; keying on them keeps a batch to one rule for protecting scarce desks.
+_LaneKey = tuple[str, date, tuple[str, ...]]
+_LANES: weakref.WeakKeyDictionary[Any, dict[_LaneKey, _Lane]] = weakref.WeakKeyDictionary()
+
+# Rows per multi-row statement: well under both databases' limits on bound parameters.
+_CHUNK = 500
+# Requests decided between two looks at the event loop.
+_YIELD_EVERY = 100
+# PostgreSQL's deadlock and serialisation failures: two processes' batches waiting
+# on each other's claims. The transaction is rolled back and nothing of it landed.
+_CONTENDED = frozenset({"40P01", "40001"})
 
 
 async def book(
@@ -671,12 +732,442 @@ async def book(
     """Give `worker` the best free desk, or a waitlist place with alternatives.
 
     Returns the outcome and anyone else served from the waitlist on the way.
-    Safe to call concurrently: every claim is decided by the UNIQUE constraints.
+    Safe to call concurrently: requests for the same day are answered together
+    in arrival order, and every claim is decided by the UNIQUE constraints.
     """
-    async with _gate(db):
-        return await _book(
-            db, workspace_id, worker, day, halves, office, needs, now, scarce, source, later_days
+    if not halves:
+        # Refused here, not in the batch it would break for everyone else.
+        raise ValueError("a booking needs at least one half-day")
+    ask = _Ask(
+        worker,
+        tuple(halves),
+        office,
+        needs,
+        now,
+        source,
+        tuple(later_days),
+        asyncio.get_running_loop().create_future(),
+    )
+    key: _LaneKey = (workspace_id, day, tuple(scarce))
+    lanes = _LANES.setdefault(db.engine, {})
+    lane = lanes.get(key)
+    if lane is None:
+        lane = lanes[key] = _Lane()
+        lane.task = asyncio.create_task(_run_lane(db, key, lanes, lane))
+    lane.queue.append(ask)
+    return await ask.answer
+
+
+async def _run_lane(db: Database, key: _LaneKey, lanes: dict[_LaneKey, _Lane], lane: _Lane) -> None:
+    workspace_id, day, scarce = key
+    try:
+        while lane.queue:
+            batch, lane.queue = _next_batch(lane.queue)
+            await _answer_batch(db, workspace_id, day, scarce, batch)
+    finally:
+        # No await between finding the queue empty and here: a later request starts a new lane.
+        if lanes.get(key) is lane:
+            del lanes[key]
+        stopped = RuntimeError("desk booking stopped before this request was answered")
+        for ask in lane.queue:
+            if not ask.answer.done():
+                ask.answer.set_exception(stopped)
+
+
+def _next_batch(queue: list[_Ask]) -> tuple[list[_Ask], list[_Ask]]:
+    """Everyone queued, in arrival order, but one request per worker: a second
+    one (a double click) waits for the next batch, so it sees the first one's
+    outcome as stored rather than as this batch hopes it will be."""
+    batch: list[_Ask] = []
+    later: list[_Ask] = []
+    seen: set[int] = set()
+    for ask in queue:
+        (later if ask.worker.staff_id in seen else batch).append(ask)
+        seen.add(ask.worker.staff_id)
+    return batch, later
+
+
+async def _answer_batch(
+    db: Database, workspace_id: str, day: date, scarce: tuple[str, ...], batch: list[_Ask]
+) -> None:
+    # Every caller gets an answer or the exception: none may wait for ever.
+    try:
+        answers = await _allocate(db, workspace_id, day, scarce, batch)
+    except asyncio.CancelledError:
+        for ask in batch:
+            ask.answer.cancel()
+        raise
+    except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch
+        for ask in batch:
+            if not ask.answer.done():
+                ask.answer.set_exception(exc)
+        return
+    for ask, answer in zip(batch, answers, strict=True):
+        if not ask.answer.done():  # its caller may have given up waiting
+            ask.answer.set_result(answer)
+
+
+@dataclass
+class _Day:
+    """The day as the batch's one read saw it, kept up to date as the batch decides."""
+
+    free: dict[Half, dict[int, DeskSpot]]
+    """Free active desks per half, in desk id order (as `free_spots` lists them)."""
+    held: dict[int, dict[Half, DeskSpot]]
+    """Each worker's live bookings: half to desk."""
+    seated: dict[int, list[tuple[int, DeskSpot]]]
+    """Each team's live bookings: (staff id, desk)."""
+    waiting: dict[int, tuple[frozenset[Half], frozenset[str]]]
+    """Halves and needs of each waiting worker with needs: only needs protect a
+    desk, and most people waiting have none, so they are left out."""
+
+    def free_for(self, halves: tuple[Half, ...], office: str) -> list[DeskSpot]:
+        return [
+            d
+            for d in self.free[halves[0]].values()
+            if d.office == office and all(d.id in self.free[h] for h in halves[1:])
+        ]
+
+    def mates(self, team_id: int, staff_id: int) -> list[DeskSpot]:
+        return list(dict.fromkeys(d for s, d in self.seated.get(team_id, []) if s != staff_id))
+
+    def needs_waiting(self, halves: tuple[Half, ...], staff_id: int) -> list[frozenset[str]]:
+        return list(
+            dict.fromkeys(
+                needs
+                for s, (wants, needs) in self.waiting.items()
+                if s != staff_id and wants & set(halves)
+            )
         )
+
+    def seat(self, worker: Worker, desk: DeskSpot, halves: tuple[Half, ...]) -> None:
+        for h in halves:
+            del self.free[h][desk.id]
+            self.held.setdefault(worker.staff_id, {})[h] = desk
+        self.seated.setdefault(worker.team_id, []).append((worker.staff_id, desk))
+        # Booking deletes the worker's waitlist entry: it protects nothing for them now.
+        self.waiting.pop(worker.staff_id, None)
+
+    def wait(self, staff_id: int, halves: tuple[Half, ...], needs: frozenset[str]) -> None:
+        # Later requests in the batch protect scarce desks for this one, as they would
+        # have after its waitlist place was written (asking again replaces the details).
+        self.waiting.pop(staff_id, None)
+        if needs:
+            self.waiting[staff_id] = (frozenset(halves), needs)
+
+
+async def _read_day(session: AsyncSession, workspace_id: str, day: date) -> _Day:
+    spots = await active_spots(session, workspace_id)
+    free: dict[Half, dict[int, DeskSpot]] = {h: {s.id: s for s in spots} for h in HALVES}
+    held: dict[int, dict[Half, DeskSpot]] = {}
+    seated: dict[int, list[tuple[int, DeskSpot]]] = {}
+    # One read of the day's bookings answers three questions: which desks are
+    # taken, what the batch's own workers hold, and where each team sits.
+    bookings = await session.execute(
+        select(DeskBooking.staff_id, DeskBooking.half, Staff.team_id, *_SPOT_COLUMNS)
+        .join(Staff, Staff.id == DeskBooking.staff_id)
+        .join(Desk, Desk.id == DeskBooking.desk_id)
+        .where(DeskBooking.workspace_id == workspace_id, _live_on(day, HALVES))
+        .order_by(DeskBooking.id)
+    )
+    for staff_id, text, team_id, *desk in bookings:
+        spot, half = _spot_row(desk), _half(text)
+        free[half].pop(spot.id, None)
+        held.setdefault(staff_id, {})[half] = spot
+        seated.setdefault(team_id, []).append((staff_id, spot))
+    entries = await session.execute(
+        select(DeskWaitlist.staff_id, DeskWaitlist.span, DeskWaitlist.needs).where(
+            DeskWaitlist.workspace_id == workspace_id, DeskWaitlist.day == day
+        )
+    )
+    waiting = {
+        staff_id: (frozenset(halves_of(_span(span))), tags_of(needs))
+        for staff_id, span, needs in entries
+        if tags_of(needs)
+    }
+    return _Day(free, held, seated, waiting)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    ask: _Ask
+    desk: DeskSpot
+    halves: tuple[Half, ...]
+    already: tuple[Half, ...]
+
+
+@dataclass(frozen=True)
+class _Wait:
+    ask: _Ask
+    request: Request
+    already: tuple[Half, ...]
+    waiting: tuple[frozenset[str], ...]
+    """The waiting needs this request was ranked against: enough to rank its alternatives."""
+
+
+_Decision = AlreadyBooked | _Claim | _Wait
+
+
+def _decide(state: _Day, ask: _Ask, day: date, scarce: tuple[str, ...]) -> _Decision:
+    """What `_book` would decide for `ask` alone, looking at `state`; `state` follows."""
+    worker = ask.worker
+    held = state.held.get(worker.staff_id, {})
+    if set(held) >= set(ask.halves):
+        desk = next(held[h] for h in ask.halves)
+        return AlreadyBooked(desk, day, tuple(h for h in HALVES if h in held))
+    already = tuple(h for h in ask.halves if h in held)
+    wanted = tuple(h for h in ask.halves if h not in held)
+    request = Request(worker.staff_id, day, wanted, ask.office, ask.needs, worker.team)
+    waiting = state.needs_waiting(wanted, worker.staff_id)
+    ranked = rank_desks(
+        state.free_for(wanted, ask.office),
+        request,
+        state.mates(worker.team_id, worker.staff_id),
+        waiting,
+        scarce,
+    )
+    if not ranked:
+        state.wait(worker.staff_id, wanted, ask.needs)
+        return _Wait(ask, request, already, tuple(waiting))
+    state.seat(worker, ranked[0], wanted)
+    return _Claim(ask, ranked[0], wanted, already)
+
+
+async def _allocate(
+    db: Database, workspace_id: str, day: date, scarce: tuple[str, ...], batch: list[_Ask]
+) -> list[_Answer]:
+    async with db.session() as session:
+        state = await _read_day(session, workspace_id, day)
+    decisions: list[_Decision] = []
+    for ask in batch:
+        decisions.append(_decide(state, ask, day, scarce))
+        if len(decisions) % _YIELD_EVERY == 0:
+            # Deciding is all Python: let other listeners ack their requests meanwhile.
+            await asyncio.sleep(0)
+    claims = [d for d in decisions if isinstance(d, _Claim)]
+    waits = [d for d in decisions if isinstance(d, _Wait)]
+    try:
+        landed = await _write(db, workspace_id, day, claims, waits)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in _CONTENDED:
+            raise
+        # Nothing of the batch was written: every request goes the one-at-a-time way.
+        landed, waits = {}, []
+    answers: dict[int, _Answer] = {}
+    for claim in claims:
+        ids = landed.get(claim.ask.worker.staff_id)
+        if ids is not None:
+            answers[id(claim.ask)] = (
+                Booked(claim.desk, day, claim.halves, ids[0], claim.already),
+                [],
+            )
+    if waits:
+        answers.update(await _answer_waits(db, workspace_id, day, scarce, waits))
+    for decision, ask in zip(decisions, batch, strict=True):
+        if isinstance(decision, AlreadyBooked):
+            answers[id(ask)] = (decision, [])
+        elif id(ask) not in answers:
+            # Another process took the desk (or the write had to be given up): rare, so
+            # correctness over speed, through the path that looks and claims again.
+            answers[id(ask)] = await _book(
+                db,
+                workspace_id,
+                ask.worker,
+                day,
+                ask.halves,
+                ask.office,
+                ask.needs,
+                ask.now,
+                scarce,
+                ask.source,
+                ask.later_days,
+            )
+    return [answers[id(ask)] for ask in batch]
+
+
+def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+async def _write(
+    db: Database, workspace_id: str, day: date, claims: list[_Claim], waits: list[_Wait]
+) -> dict[int, list[int]]:
+    """Every claim and waitlist place of the batch in one transaction; the new
+    booking ids of the claims that landed whole, by worker."""
+    async with db.transaction() as session:
+        landed = await _claim_all(session, workspace_id, day, claims)
+        for staff_ids in _chunks(list(landed)):
+            await session.execute(
+                delete(DeskWaitlist).where(
+                    DeskWaitlist.workspace_id == workspace_id,
+                    DeskWaitlist.day == day,
+                    DeskWaitlist.staff_id.in_(staff_ids),
+                )
+            )
+        await _wait_all(session, workspace_id, day, waits)
+    return landed
+
+
+async def _claim_all(
+    session: AsyncSession, workspace_id: str, day: date, claims: list[_Claim]
+) -> dict[int, list[int]]:
+    """`try_claim` for every claim at once: each lands whole or not at all."""
+    rows = [
+        row
+        for c in claims
+        for row in _booking_rows(
+            workspace_id, c.ask.worker.staff_id, c.desk.id, day, c.halves, c.ask.now, c.ask.source
+        )
+    ]
+    # In desk order: two processes claiming the same desks then wait for each other
+    # in the same order, never in a circle.
+    rows.sort(key=lambda r: (r["desk_id"], r["half"]))
+    got: dict[int, list[int]] = {}
+    for chunk in _chunks(rows):
+        stmt = (
+            _insert(session)(DeskBooking)
+            .values(list(chunk))
+            .on_conflict_do_nothing()
+            .returning(DeskBooking.id, DeskBooking.staff_id)
+        )
+        for booking_id, staff_id in (await session.execute(stmt)).all():
+            got.setdefault(staff_id, []).append(booking_id)
+    wanted = {c.ask.worker.staff_id: len(c.halves) for c in claims}
+    landed = {s: sorted(ids) for s, ids in got.items() if len(ids) == wanted[s]}
+    partial = [i for s, ids in got.items() if s not in landed for i in ids]
+    for ids in _chunks(partial):
+        # Half a day is not what was asked for: give it back.
+        await session.execute(delete(DeskBooking).where(DeskBooking.id.in_(ids)))
+    return landed
+
+
+async def _wait_all(
+    session: AsyncSession, workspace_id: str, day: date, waits: list[_Wait]
+) -> None:
+    """`wait` for every waitlisted request at once, in arrival order: ids break
+    ties in the queue, and the batch's requests share a moment more often than not."""
+    rows: list[dict[str, Any]] = [
+        {
+            "workspace_id": workspace_id,
+            "staff_id": w.ask.worker.staff_id,
+            "day": day,
+            "created_at": w.ask.now,
+            "span": span_of(w.request.halves),
+            "office": w.ask.office,
+            "needs": tags_text(w.ask.needs),
+        }
+        for w in waits
+    ]
+    placed: set[int] = set()
+    for chunk in _chunks(rows):
+        stmt = (
+            _insert(session)(DeskWaitlist)
+            .values(list(chunk))
+            .on_conflict_do_nothing()
+            .returning(DeskWaitlist.staff_id)
+        )
+        placed.update((await session.execute(stmt)).scalars())
+    # Asking again keeps the place and updates the details.
+    again: dict[tuple[str, str, str], list[int]] = {}
+    for row in rows:
+        if row["staff_id"] not in placed:
+            again.setdefault((row["span"], row["office"], row["needs"]), []).append(row["staff_id"])
+    for (span, office, needs), staff_ids in again.items():
+        for chunk in _chunks(staff_ids):
+            await session.execute(
+                update(DeskWaitlist)
+                .where(
+                    DeskWaitlist.workspace_id == workspace_id,
+                    DeskWaitlist.day == day,
+                    DeskWaitlist.staff_id.in_(chunk),
+                )
+                .values(span=span, office=office, needs=needs)
+            )
+
+
+async def _answer_waits(
+    db: Database, workspace_id: str, day: date, scarce: tuple[str, ...], waits: list[_Wait]
+) -> dict[int, _Answer]:
+    """Queue places and alternatives for the batch's waitlisted, as `_book` gives them."""
+    days = sorted({day, *(d for w in waits for d in w.ask.later_days[:5])})
+    async with db.session() as session:
+        free = await free_by_day(session, workspace_id, days)
+    served: list[Served] = []
+    if any(free[day][h] for h in HALVES):
+        # A desk still free after the batch (freed meanwhile, or one nobody waiting
+        # could use when they asked) must not be missed: serve the waitlist now.
+        served = await fill_waitlist(db, workspace_id, day, waits[0].ask.now, scarce)
+        if served:
+            async with db.session() as session:
+                free = await free_by_day(session, workspace_id, days)
+    ours = {w.ask.worker.staff_id for w in waits}
+    served_ours = {s.worker.staff_id: s for s in served if s.worker.staff_id in ours}
+    async with db.session() as session:
+        positions = await _positions(session, workspace_id, day)
+        gone = [s for s in ours if s not in positions and s not in served_ours]
+        holding = await _holding(session, workspace_id, day, gone) if gone else {}
+    answers: dict[int, _Answer] = {}
+    for w in waits:
+        staff_id = w.ask.worker.staff_id
+        outcome: BookOutcome
+        if staff_id in served_ours:
+            s = served_ours[staff_id]
+            outcome = Booked(s.desk, day, s.halves, s.booking_id, w.already)
+        elif staff_id in holding:
+            # Served by someone else's pass in the meantime.
+            desk, halves, booking_id = holding[staff_id]
+            outcome = Booked(desk, day, halves, booking_id, w.already)
+        else:
+            halves = w.request.halves
+            later = [(d, _free_for(free[d], halves)) for d in w.ask.later_days[:5]]
+            by_half: dict[str, Sequence[DeskSpot]] = {h: free[day][h] for h in HALVES}
+            alts = alternatives(w.request, by_half, w.waiting, scarce, later)
+            outcome = Waitlisted(
+                day, halves, w.ask.office, w.ask.needs, positions.get(staff_id, 0), tuple(alts)
+            )
+        answers[id(w.ask)] = (outcome, [])
+    # The others served are told once, by the first to wait: the pass was theirs.
+    first = id(waits[0].ask)
+    others = [s for s in served if s.worker.staff_id not in ours]
+    answers[first] = (answers[first][0], others)
+    return answers
+
+
+async def _positions(session: AsyncSession, workspace_id: str, day: date) -> dict[int, int]:
+    """Every waiting worker's place for `day`, counted as `waitlist_position` counts it."""
+    rows = await session.execute(
+        select(DeskWaitlist.staff_id, DeskWaitlist.office)
+        .where(DeskWaitlist.workspace_id == workspace_id, DeskWaitlist.day == day)
+        .order_by(DeskWaitlist.created_at, DeskWaitlist.id)
+    )
+    counted: dict[str, int] = {}
+    places: dict[int, int] = {}
+    for staff_id, office in rows:
+        counted[office] = places[staff_id] = counted.get(office, 0) + 1
+    return places
+
+
+async def _holding(
+    session: AsyncSession, workspace_id: str, day: date, staff_ids: list[int]
+) -> dict[int, tuple[DeskSpot, tuple[Half, ...], int]]:
+    """What each of `staff_ids` holds on `day`: desk, halves and first booking id."""
+    rows = await session.execute(
+        select(DeskBooking.id, DeskBooking.staff_id, DeskBooking.half, *_SPOT_COLUMNS)
+        .join(Desk, Desk.id == DeskBooking.desk_id)
+        .where(
+            DeskBooking.workspace_id == workspace_id,
+            DeskBooking.staff_id.in_(staff_ids),
+            _live_on(day, HALVES),
+        )
+        .order_by(DeskBooking.id)
+    )
+    found: dict[int, tuple[DeskSpot, set[str], int]] = {}
+    for booking_id, staff_id, half, *desk in rows:
+        found.setdefault(staff_id, (_spot_row(desk), set(), booking_id))[1].add(half)
+    return {
+        s: (desk, tuple(h for h in HALVES if h in halves), first)
+        for s, (desk, halves, first) in found.items()
+    }
 
 
 async def _book(
