@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
+from typing import TypeVar
 
 import holidays
 
@@ -35,6 +36,10 @@ class WorkingCalendar:
     extra_closures: frozenset[date] = field(default_factory=frozenset)
     first_year: int = 2000
     last_year: int = 2060
+    # Answers already worked out: reminders and digests ask the same few hundred
+    # questions for tens of thousands of children. Not part of the calendar's identity.
+    _added: dict[tuple[date, int], date] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _between: dict[tuple[date, date], int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _holidays(self) -> frozenset[date]:
         return _closed_days(self.first_year, self.last_year, self.extra_closures)
@@ -51,6 +56,12 @@ class WorkingCalendar:
             raise ValueError("days must not be negative")
         if days == 0:
             return start
+        known = self._added.get((start, days))
+        if known is None:
+            known = _remember(self._added, (start, days), self._add_working_days(start, days))
+        return known
+
+    def _add_working_days(self, start: date, days: int) -> date:
         # Arithmetic, like working_days_between (reminders and digests ask for every child):
         # the days-th weekday after `start`, pushed on by each closure it passes, until no
         # more closures fall in between. Each push only moves later, so the first fixed
@@ -73,6 +84,12 @@ class WorkingCalendar:
         """
         if end <= start:
             return 0
+        known = self._between.get((start, end))
+        if known is None:
+            known = _remember(self._between, (start, end), self._working_days_between(start, end))
+        return known
+
+    def _working_days_between(self, start: date, end: date) -> int:
         closed = _closed_weekdays(self.first_year, self.last_year, self.extra_closures)
         after_end = bisect_right(closed, end.toordinal())
         holidays_in = after_end - bisect_right(closed, start.toordinal())
@@ -83,6 +100,19 @@ class WorkingCalendar:
         while not self.is_working_day(day):
             day += timedelta(days=1)
         return day
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+# Answers kept per calendar: a long-running bot asks about new dates every day.
+_REMEMBERED = 50_000
+
+
+def _remember(memo: dict[K, V], key: K, value: V) -> V:
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 @cache

@@ -680,8 +680,17 @@ class DueMemo:
         self.rules = rules
         self.calendar = calendar
         self._by_facts: dict[tuple[object, ...], tuple[Obligation, ...]] = {}
+        self._all_by_facts: dict[tuple[object, ...], tuple[Obligation, ...]] = {}
         # Many obligations share due dates: each date is judged once.
         self._attention: dict[date, bool] = {}
+
+    def obligations(self, facts: ChildFacts) -> tuple[Obligation, ...]:
+        """`obligations(facts, today, rules, calendar)`, once per set of facts."""
+        key = _facts_key(facts)
+        found = self._all_by_facts.get(key)
+        if found is None:
+            found = self._all_by_facts[key] = tuple(obligations(facts, self.today, self.rules, self.calendar))
+        return found
 
     def needs_attention(self, facts: ChildFacts) -> tuple[Obligation, ...]:
         """The child's obligations due soon, due today or overdue, most urgent first."""
@@ -709,6 +718,14 @@ class DueMemo:
 _facts_key = attrgetter(*(f.name for f in fields(ChildFacts) if f.name != "child_ref"))
 
 
+def _memo_for(memo: DueMemo | None, today: date, rules: VisitRules, calendar: WorkingCalendar) -> DueMemo:
+    if memo is None:
+        return DueMemo(today, rules, calendar)
+    if (memo.today, memo.rules, memo.calendar) != (today, rules, calendar):
+        raise ValueError("a DueMemo is for one day, one set of rules and one calendar")
+    return memo
+
+
 def due_list(
     children: Iterable[ChildFacts],
     today: date,
@@ -721,10 +738,7 @@ def due_list(
     `memo`, shared by the calls of one run (for the same `today`, rules and calendar),
     saves working out the same facts twice.
     """
-    if memo is None:
-        memo = DueMemo(today, rules, calendar)
-    elif (memo.today, memo.rules, memo.calendar) != (today, rules, calendar):
-        raise ValueError("a DueMemo is for one day, one set of rules and one calendar")
+    memo = _memo_for(memo, today, rules, calendar)
     out = [ChildDue(f.child_ref, items) for f in children if (items := memo.needs_attention(f))]
     out.sort(key=lambda c: (c.most_urgent.due_on, c.child_ref))
     return out
@@ -853,13 +867,18 @@ def team_digest(
     today: date,
     rules: VisitRules = VisitRules(),
     calendar: WorkingCalendar = WorkingCalendar(),
+    memo: DueMemo | None = None,
 ) -> Digest:
-    """`held` is (worker name, child facts) for each child the team holds."""
+    """`held` is (worker name, child facts) for each child the team holds.
+
+    `memo`, shared by a run's teams, saves working out the same facts twice.
+    """
+    memo = _memo_for(memo, today, rules, calendar)
     _, sunday = week_bounds(today)
     due_this_week = 0
     overdue: list[DigestLine] = []
     for worker, facts in held:
-        for obligation in obligations(facts, today, rules, calendar):
+        for obligation in memo.obligations(facts):
             if obligation.state is State.OVERDUE:
                 overdue.append(DigestLine(facts.child_ref, worker, obligation))
             elif obligation.due_on <= sunday:

@@ -152,13 +152,14 @@ async def team_digests(deps: Deps, workspace_id: str, on: date) -> dict[int, Dig
     for item in held:
         by_team[item.team_id].append(item)
     out: dict[int, Digest] = {}
+    memo = DueMemo(on, rules, deps.calendar)
     for team_id, items in by_team.items():
         compliance = Compliance()
         for item in items:
             visits = history_with_last(item, history, since)
             compliance += visit_compliance(item.facts, visits, *window, since, rules, deps.calendar)
         pairs = [(item.worker, item.facts) for item in items]
-        out[team_id] = team_digest(teams[team_id].name, pairs, compliance, on, rules, deps.calendar)
+        out[team_id] = team_digest(teams[team_id].name, pairs, compliance, on, rules, deps.calendar, memo)
     return out
 
 
