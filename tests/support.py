@@ -205,3 +205,32 @@ def excel_serial(d: Any) -> int:
     from datetime import date as _date
 
     return int((d - _date(1899, 12, 30)).days)
+
+
+async def social_workers(bot: Bot, count: int, teams: int = 1, office: str = "Ipswich") -> list[Any]:
+    """`count` social workers ("Person 000", ...) dealt round `teams` teams ("Team 0", ...) in
+    `office`, added in bulk and known to the local workspace; their Staff rows, in order."""
+    from sqlalchemy import select
+
+    from storage.org import Staff, Team
+
+    ws = bot.deps.workspace_id
+    async with bot.deps.db.transaction() as session:
+        made = [Team(workspace_id=ws, name=f"Team {t}", office=office) for t in range(teams)]
+        session.add_all(made)
+        await session.flush()
+        session.add_all(
+            Staff(
+                workspace_id=ws,
+                user_id=f"p{i:03d}",
+                slack_user_id=f"UP{i:04d}",
+                name=f"Person {i:03d}",
+                team_id=made[i % teams].id,
+                role="social_worker",
+                fte=1.0,
+            )
+            for i in range(count)
+        )
+    await bot.local.sync_directory()
+    async with bot.deps.db.session() as session:
+        return list(await session.scalars(select(Staff).where(Staff.workspace_id == ws).order_by(Staff.id)))

@@ -29,8 +29,7 @@ from bot.desks import (
 from handlers.desks import sync_layout_and_tell
 from storage.db import Database
 from storage.desks import DeskBooking, DeskWaitlist, _book, book, waitlist_position, worker_of
-from storage.org import Staff, Team
-from tests.support import Bot
+from tests.support import Bot, social_workers
 
 DAY = date(2026, 11, 24)
 DAY_ALL: tuple[Half, ...] = ("am", "pm")
@@ -56,29 +55,7 @@ async def layout(bot: Bot, text: str) -> None:
 
 async def people(bot: Bot, count: int, teams: int = 1) -> list[Worker]:
     """`count` social workers in Ipswich, dealt round `teams` teams, in the order they will ask."""
-    ws = bot.deps.workspace_id
-    async with bot.deps.db.transaction() as session:
-        made = [Team(workspace_id=ws, name=f"Team {t}", office="Ipswich") for t in range(teams)]
-        session.add_all(made)
-        await session.flush()
-        session.add_all(
-            Staff(
-                workspace_id=ws,
-                user_id=f"p{i:03d}",
-                slack_user_id=f"UP{i:04d}",
-                name=f"Person {i:03d}",
-                team_id=made[i % teams].id,
-                role="social_worker",
-                fte=1.0,
-            )
-            for i in range(count)
-        )
-    await bot.local.sync_directory()
-    async with bot.deps.db.session() as session:
-        staff = await session.scalars(
-            select(Staff).where(Staff.workspace_id == ws).order_by(Staff.id)
-        )
-        return [worker_of(s) for s in staff]
+    return [worker_of(s) for s in await social_workers(bot, count, teams)]
 
 
 @dataclass(frozen=True)
@@ -112,9 +89,7 @@ async def burst(
     )
 
 
-async def one_after_another(
-    bot: Bot, asks: Sequence[Ask], day: date
-) -> list[tuple[BookOutcome, list[Served]]]:
+async def one_after_another(bot: Bot, asks: Sequence[Ask], day: date) -> list[tuple[BookOutcome, list[Served]]]:
     """The same requests through the one-request path, each finished before the next asks."""
     deps = bot.deps
     return [
@@ -145,11 +120,7 @@ class Day:
 
 async def the_day(db: Database, workspace_id: str, day: date = DAY) -> Day:
     async with db.session() as session:
-        live = (
-            (DeskBooking.workspace_id == workspace_id)
-            & (DeskBooking.live == 1)
-            & (DeskBooking.day == day)
-        )
+        live = (DeskBooking.workspace_id == workspace_id) & (DeskBooking.live == 1) & (DeskBooking.day == day)
         doubled = 0
         for column in (DeskBooking.desk_id, DeskBooking.staff_id):
             doubled += len(
@@ -166,9 +137,7 @@ async def the_day(db: Database, workspace_id: str, day: date = DAY) -> Day:
         booked = set(await session.scalars(select(DeskBooking.staff_id).where(live)))
         waiting = set(
             await session.scalars(
-                select(DeskWaitlist.staff_id).where(
-                    DeskWaitlist.workspace_id == workspace_id, DeskWaitlist.day == day
-                )
+                select(DeskWaitlist.staff_id).where(DeskWaitlist.workspace_id == workspace_id, DeskWaitlist.day == day)
             )
         )
     return Day(doubled, int(slots or 0), booked, waiting)
@@ -201,16 +170,10 @@ async def test_fifty_people_asking_at_once_for_twenty_desks_are_answered_in_the_
     assert len({o.desk.code for o in first if isinstance(o, Booked)}) == 20
     assert [o.position if isinstance(o, Waitlisted) else None for o in rest] == list(range(1, 31))
     # Tomorrow's office is empty: everyone waiting is offered a desk there instead.
-    assert all(
-        isinstance(o, Waitlisted) and [a.kind for a in o.alternatives] == ["other_day"]
-        for o in rest
-    )
+    assert all(isinstance(o, Waitlisted) and [a.kind for a in o.alternatives] == ["other_day"] for o in rest)
     assert all(served == [] for _, served in answers)
     async with bot.deps.db.session() as session:
-        assert (
-            await waitlist_position(session, bot.deps.workspace_id, everyone[45].staff_id, DAY)
-            == 26
-        )
+        assert await waitlist_position(session, bot.deps.workspace_id, everyone[45].staff_id, DAY) == 26
     day = await the_day(bot.deps.db, bot.deps.workspace_id)
     assert (day.doubled, day.slots) == (0, 40)
     assert day.booked == {w.staff_id for w in everyone[:20]}
@@ -356,9 +319,7 @@ async def test_two_bookers_bursting_for_the_same_desks_book_nobody_twice_and_los
     booked = {o.booking_id for o in told if isinstance(o, Booked)}
     async with deps.db.session() as session:
         live_ids = set(
-            await session.scalars(
-                select(DeskBooking.id).where(DeskBooking.live == 1, DeskBooking.day == DAY)
-            )
+            await session.scalars(select(DeskBooking.id).where(DeskBooking.live == 1, DeskBooking.day == DAY))
         )
     assert booked <= live_ids and len(booked) == 20
     assert sum(isinstance(o, Waitlisted) for o in told) == 80

@@ -18,8 +18,8 @@ from bot.server import _sync_desks
 from handlers.desks import sync_layout_and_tell
 from storage.db import Database
 from storage.desks import Desk, DeskBooking, DeskWaitlist, book, worker_of
-from storage.org import Staff, Team
-from tests.support import Bot
+from storage.org import Staff
+from tests.support import Bot, social_workers
 
 DAY = date(2026, 11, 24)
 TEAMS = 10
@@ -41,26 +41,7 @@ def fifty_desks() -> str:
 
 
 async def five_hundred_staff(bot: Bot) -> list[Staff]:
-    ws = bot.deps.workspace_id
-    async with bot.deps.db.transaction() as session:
-        teams = [Team(workspace_id=ws, name=f"Team {t}", office="Ipswich") for t in range(TEAMS)]
-        session.add_all(teams)
-        await session.flush()
-        session.add_all(
-            Staff(
-                workspace_id=ws,
-                user_id=f"w{i:03d}",
-                slack_user_id=f"U{i:05d}",
-                name=f"Worker {i:03d}",
-                team_id=teams[i % TEAMS].id,
-                role="social_worker",
-                fte=1.0,
-            )
-            for i in range(PEOPLE)
-        )
-    await bot.local.sync_directory()
-    async with bot.deps.db.session() as session:
-        return list(await session.scalars(select(Staff).where(Staff.workspace_id == ws).order_by(Staff.id)))
+    return await social_workers(bot, PEOPLE, TEAMS)
 
 
 async def test_500_people_asking_for_50_desks_at_once_all_get_a_desk_or_a_waitlist_place(

@@ -183,6 +183,20 @@ async def caught_up(bot: Served) -> None:
     assert "catch-up finished" in bot.output()
 
 
+async def signalled_mid_reminders(authority: Authority, sig: signal.Signals) -> tuple[Served, str]:
+    """A first run, with Slack slow, sent `sig` while the fourth reminder is in Slack's hands;
+    the run, ended, and the user that reminder was for."""
+    first = authority.start("first", START, PRACTICE_BOT_LOCAL_POST_DELAY_MS=SLOW_SLACK_MS)
+    try:
+        user = await until("a fourth reminder in flight", lambda: in_flight(authority.jsonl("first"), 3), first)
+        first.process.send_signal(sig)
+        first.process.wait(timeout=30)
+    finally:
+        if first.alive():
+            first.process.kill()
+    return first, str(user)
+
+
 def stop(bot: Served) -> None:
     bot.stop()
     assert bot.process.returncode == 0, bot.output()[-3000:]
@@ -190,14 +204,7 @@ def stop(bot: Served) -> None:
 
 async def test_a_bot_killed_mid_reminders_and_restarted_sends_each_worker_exactly_one(authority: Authority) -> None:
     # 1. Slow Slack; kill -9 while the fourth reminder is in Slack's hands.
-    first = authority.start("first", START, PRACTICE_BOT_LOCAL_POST_DELAY_MS=SLOW_SLACK_MS)
-    try:
-        orphan = await until("a fourth reminder in flight", lambda: in_flight(authority.jsonl("first"), 3), first)
-        first.process.send_signal(signal.SIGKILL)
-        first.process.wait(timeout=15)
-    finally:
-        if first.alive():
-            first.process.kill()
+    first, orphan = await signalled_mid_reminders(authority, signal.SIGKILL)
     assert first.process.returncode == -signal.SIGKILL
     delivered = reminders(authority.jsonl("first"))
     assert dm(orphan) not in delivered, "the kill landed after the send finished (is this machine very slow?)"
@@ -241,14 +248,7 @@ async def test_a_bot_stopped_mid_reminders_lets_the_one_in_flight_land_and_a_res
     authority: Authority,
 ) -> None:
     # A deploy's SIGTERM during the morning catch-up, while the fourth reminder is in Slack's hands.
-    first = authority.start("first", START, PRACTICE_BOT_LOCAL_POST_DELAY_MS=SLOW_SLACK_MS)
-    try:
-        landing = await until("a fourth reminder in flight", lambda: in_flight(authority.jsonl("first"), 3), first)
-        first.process.send_signal(signal.SIGTERM)
-        first.process.wait(timeout=30)
-    finally:
-        if first.alive():
-            first.process.kill()
+    first, landing = await signalled_mid_reminders(authority, signal.SIGTERM)
     assert first.process.returncode == 0, first.output()[-3000:]
     # The one in flight landed and was recorded: nothing is left claimed for a restart to wait on.
     assert reminders(authority.jsonl("first"))[3:] == [dm(landing)]
