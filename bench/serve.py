@@ -55,7 +55,8 @@ async def serve_workspace(args: argparse.Namespace) -> None:
     from bot.settings import Settings
     from bot.workspace import LocalWorkspace
 
-    ws = LocalWorkspace(LOCAL_SIGNING_SECRET, team_id=args.workspace)
+    # Every message and call kept: the benchmarks count them all.
+    ws = LocalWorkspace(LOCAL_SIGNING_SECRET, team_id=args.workspace, keep_messages=None, keep_per_channel=None)
     ws.channel_interval = args.channel_interval
     for spec in args.rate:
         method, _, rate = spec.partition("=")

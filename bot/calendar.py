@@ -7,20 +7,44 @@ months are calendar, and months clamp to the last day of a shorter month.
 from __future__ import annotations
 
 import calendar as _cal
+import importlib.util
+import sys
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import TypeVar
+from pathlib import Path
+from typing import TypeVar, cast
 
 import holidays
 
 
 @cache
 def _england_holidays(first_year: int, last_year: int) -> frozenset[date]:
-    table = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
+    table = _united_kingdom()(subdiv="ENG", years=range(first_year, last_year + 1))
     return frozenset(table.keys())
+
+
+def _united_kingdom() -> type[holidays.HolidayBase]:
+    """The `holidays` package's UK calendar, its module loaded on its own.
+
+    Asked for "GB" the usual way, the package imports `holidays.countries`, which imports
+    every country it knows (250 modules: 8 MB resident for good, and most of a second)
+    to answer for one. The UK module needs only the package's base classes.
+    """
+    name = "holidays.countries.united_kingdom"
+    module = sys.modules.get(name)
+    path = Path(holidays.__file__).parent / "countries" / "united_kingdom.py"
+    if module is None and path.is_file():
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # the package's own registry finds it here too
+            spec.loader.exec_module(module)
+    if module is None:  # laid out differently in another version: the usual way
+        return type(holidays.country_holidays("GB"))
+    return cast(type[holidays.HolidayBase], module.UnitedKingdom)
 
 
 def england_bank_holidays(years: Iterable[int]) -> frozenset[date]:

@@ -81,6 +81,8 @@ async def start_local(
         team_id=deps.workspace_id,
         log_path=deps.settings.local_log,
         post_delay=deps.settings.local_post_delay_ms / 1000,
+        keep_messages=deps.settings.local_keep_messages or None,
+        keep_per_channel=deps.settings.local_keep_per_channel or None,
     )
     base_url = await workspace.start(host, port, web_app)
     client = web_client(workspace.bot_token, base_url + "/api/")

@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import heap
 from bot.app import Deps, create_app, dispatch_request, oauth_settings, web_client
 from bot.clock import Clock
 from bot.runtime import build_deps, start_local
@@ -79,6 +80,8 @@ async def serve(settings: Settings, clock: Clock, *, demo: bool = True, port: in
 
     port = port or settings.port
     stop = _stop_on_signals()
+    # Before any thread starts (each database connection is one): see bot/heap.py.
+    heap.limit_arenas()
     deps = build_deps(settings, clock)
     if deps.db.is_sqlite:
         await upgrade(deps.db)
@@ -204,8 +207,10 @@ def settle_heap() -> None:
     as the process. Left in the collector's oldest generation, every full collection walks
     all of it: a pause of about 100 ms on the event loop, landing in the middle of a burst
     of requests. Frozen, they are skipped; what requests make is collected as usual.
+    What the catch-up freed goes back to the operating system (bot/heap.py).
     """
     gc.collect()
+    heap.trim()
     gc.freeze()
 
 

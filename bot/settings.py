@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # and every message the bot posts, kept outside the process; and a slow chat.postMessage.
     local_log: Path | None = None
     local_post_delay_ms: int = Field(default=0, ge=0)
+    # The local workspace keeps the latest messages in memory (all channels, and any one
+    # channel), dropping the oldest; the local log keeps every one. 0: keep everything.
+    local_keep_messages: int = Field(default=2_000, ge=0)
+    local_keep_per_channel: int = Field(default=200, ge=0)
 
     @property
     def uses_oauth(self) -> bool:

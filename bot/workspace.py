@@ -1,10 +1,11 @@
 """The local workspace: our own stand-in for Slack.
 
 It answers the Slack Web API methods the bot calls (so the bot uses a normal
-`AsyncWebClient(base_url=...)`), keeps every message and view it is sent, and
-serves a web page where a person picks a user, types slash commands, clicks
-buttons and reads channels, DMs and App Home. What the person does goes to the
-bot as a signed request, built exactly as Slack builds it.
+`AsyncWebClient(base_url=...)`), keeps the views and the latest messages it is
+sent (see KEEP_MESSAGES), and serves a web page where a person picks a user,
+types slash commands, clicks buttons and reads channels, DMs and App Home. What
+the person does goes to the bot as a signed request, built exactly as Slack
+builds it.
 
 Tests and benchmarks use it too, including its fault injection (500s, 429s with
 Retry-After, per-channel rate limits) to prove the bot retries and loses nothing.
@@ -21,10 +22,11 @@ import json
 import math
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
@@ -34,6 +36,16 @@ STATIC = Path(__file__).with_name("static")
 Json = dict[str, Any]
 # Delivers a signed request to the bot: (body, headers) -> (status, body).
 Deliver = Callable[[bytes, dict[str, str]], Awaitable[tuple[int, bytes]]]
+
+# How much history the workspace keeps in memory: the latest messages (and Web API calls),
+# and the latest in any one channel, the oldest dropped first. Real Slack holds a
+# workspace's history; kept here for the life of the process, a large authority's morning
+# (5,000 DMs, ~20 MB as parsed blocks) would stay resident for good. The JSON-lines log
+# (`log_path`) keeps the full record on disk. None: keep everything (benchmarks count it
+# all). `len(messages)` as a cursor (the test harness's) holds while nothing is dropped:
+# a test's few hundred messages are far below both.
+KEEP_MESSAGES = 2_000
+KEEP_PER_CHANNEL = 200
 
 
 @dataclass
@@ -69,24 +81,56 @@ class Channel:
     im_user: str | None = None
 
 
-@dataclass
 class Message:
-    channel: str
-    ts: str
-    user: str
-    text: str
-    blocks: list[Json] | None
-    thread_ts: str | None = None
-    ephemeral_to: str | None = None
-    edited: bool = False
-    deleted: bool = False
-    # The workspace whose bot token posted it (many workspaces can install the bot).
-    team_id: str = ""
+    """A message in a channel, as the workspace keeps it.
+
+    Its blocks are kept as compact JSON text and parsed when read: a fifth or less of the
+    memory of the parsed lists and dicts (a reminder's blocks parse into ~10 KB of them).
+    Reading `blocks` gives a fresh copy; assign it to change the message.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        ts: str,
+        user: str,
+        text: str,
+        blocks: list[Json] | None,
+        thread_ts: str | None = None,
+        ephemeral_to: str | None = None,
+        edited: bool = False,
+        deleted: bool = False,
+        team_id: str = "",
+    ) -> None:
+        self.channel = channel
+        self.ts = ts
+        self.user = user
+        self.text = text
+        self._blocks: str | None = None
+        self.blocks = blocks
+        self.thread_ts = thread_ts
+        self.ephemeral_to = ephemeral_to
+        self.edited = edited
+        self.deleted = deleted
+        # The workspace whose bot token posted it (many workspaces can install the bot).
+        self.team_id = team_id
+
+    @property
+    def blocks(self) -> list[Json] | None:
+        return None if self._blocks is None else cast(list[Json], json.loads(self._blocks))
+
+    @blocks.setter
+    def blocks(self, blocks: list[Json] | None) -> None:
+        self._blocks = None if blocks is None else json.dumps(blocks, separators=(",", ":"))
+
+    def __repr__(self) -> str:
+        return f"Message(channel={self.channel!r}, ts={self.ts!r}, user={self.user!r}, text={self.text!r})"
 
     def as_slack(self) -> Json:
         out: Json = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
-        if self.blocks is not None:
-            out["blocks"] = self.blocks
+        blocks = self.blocks
+        if blocks is not None:
+            out["blocks"] = blocks
         if self.thread_ts:
             out["thread_ts"] = self.thread_ts
         return out
@@ -108,9 +152,14 @@ class Fault:
 @dataclass(frozen=True)
 class ApiCall:
     method: str
+    # The call's arguments but its blocks, view and attachments (the message or view keeps
+    # those): a record of thousands of calls need not hold every message's blocks twice.
     args: Json
     at: float
     status: int
+
+
+_BULKY = ("blocks", "view", "attachments")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -139,6 +188,8 @@ class LocalWorkspace:
         app_id: str = "A0LOCAL",
         log_path: Path | None = None,
         post_delay: float = 0.0,
+        keep_messages: int | None = KEEP_MESSAGES,
+        keep_per_channel: int | None = KEEP_PER_CHANNEL,
     ) -> None:
         self.signing_secret = signing_secret
         self.team_id = team_id
@@ -149,6 +200,12 @@ class LocalWorkspace:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: list[Message] = []
+        self.keep_messages = keep_messages
+        self.keep_per_channel = keep_per_channel
+        # Messages no longer kept, in all and per channel (the page says so in that channel).
+        self.dropped = 0
+        self.dropped_from: Counter[str] = Counter()
+        self._kept_in: Counter[str] = Counter()
         self.views: dict[str, Json] = {}
         self.modal_stacks: dict[str, list[str]] = {}
         self.modal_errors: dict[str, Json] = {}
@@ -236,6 +293,12 @@ class LocalWorkspace:
 
     def _remember(self, message: Message) -> None:
         self.messages.append(message)
+        channel = message.channel
+        self._kept_in[channel] += 1
+        if self.keep_per_channel is not None and self._kept_in[channel] > self.keep_per_channel:
+            self._drop(next(i for i, m in enumerate(self.messages) if m.channel == channel))
+        if self.keep_messages is not None and len(self.messages) > self.keep_messages:
+            self._drop(0)
         if message.user == self.bot_user_id:
             self._write_log(
                 {
@@ -249,6 +312,30 @@ class LocalWorkspace:
                     "team": message.team_id,
                 }
             )
+
+    def _drop(self, index: int) -> None:
+        """Forget the message at `index` (the oldest of the workspace or of its channel)."""
+        message = self.messages.pop(index)
+        self._kept_in[message.channel] -= 1
+        if not self._kept_in[message.channel]:
+            del self._kept_in[message.channel]
+        self.dropped += 1
+        self.dropped_from[message.channel] += 1
+
+    def _record_call(self, call: ApiCall) -> None:
+        """Keep the latest Web API calls, as many as messages, without their bulky arguments."""
+        if any(key in call.args for key in _BULKY):
+            call = replace(call, args={k: v for k, v in call.args.items() if k not in _BULKY})
+        self.calls.append(call)
+        if self.keep_messages is not None and len(self.calls) > self.keep_messages:
+            del self.calls[0]
+
+    @staticmethod
+    def _keep_latest(entries: dict[str, Any], most: int | None) -> None:
+        """Drop the oldest of `entries` (insertion order) beyond `most`."""
+        if most is not None:
+            while len(entries) > most:
+                del entries[next(iter(entries))]
 
     def _touch(self) -> None:
         self.version += 1
@@ -308,7 +395,7 @@ class LocalWorkspace:
                 args.update(json.loads(raw))
             else:
                 args.update(dict(parse_qsl(raw.decode(), keep_blank_values=True)))
-        for key in ("blocks", "view", "attachments"):
+        for key in _BULKY:
             if isinstance(args.get(key), str):
                 with contextlib.suppress(json.JSONDecodeError):
                     args[key] = json.loads(args[key])
@@ -317,7 +404,7 @@ class LocalWorkspace:
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
-            self.calls.append(ApiCall(method, args, time.time(), fault.status))
+            self._record_call(ApiCall(method, args, time.time(), fault.status))
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             if fault.status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
@@ -333,7 +420,7 @@ class LocalWorkspace:
         if method in self.method_rates:
             wait = self._method_wait(method)
             if wait > 0:
-                self.calls.append(ApiCall(method, args, time.time(), 429))
+                self._record_call(ApiCall(method, args, time.time(), 429))
                 retry_after = str(max(1, math.ceil(wait)))
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": retry_after}
@@ -341,7 +428,7 @@ class LocalWorkspace:
         if method == "chat.postMessage" and self.channel_interval:
             wait = self._rate_wait(self._resolve_channel(str(args.get("channel", ""))))
             if wait > 0:
-                self.calls.append(ApiCall(method, args, time.time(), 429))
+                self._record_call(ApiCall(method, args, time.time(), 429))
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(max(1, round(wait)))}
                 )
@@ -353,7 +440,7 @@ class LocalWorkspace:
                 result = handler(args)
             except KeyError as e:
                 result = {"ok": False, "error": f"missing_argument: {e.args[0]}"}
-        self.calls.append(ApiCall(method, args, time.time(), 200))
+        self._record_call(ApiCall(method, args, time.time(), 200))
         self._touch()
         return web.json_response(result)
 
@@ -633,6 +720,9 @@ class LocalWorkspace:
         status, payload = await self.deliver(body, headers)
         # Bolt finishes a listener's post-ack work in tasks of its own; keep them
         # so tests and the CLI can wait for everything the request set off.
+        # Finished ones are let go here too: a long-running workspace nobody settles would
+        # otherwise hold every request's tasks (and their results) for good.
+        self._pending = {t for t in self._pending if not t.done()}
         self._pending |= {t for t in asyncio.all_tasks() - before if not t.done()}
         if status >= 400:
             self.errors.append(f"bot answered HTTP {status}")
@@ -641,11 +731,15 @@ class LocalWorkspace:
     def _trigger(self, user: str) -> str:
         trigger = f"{next(self._ts)}.{uuid.uuid4().hex[:8]}"
         self._triggers[trigger] = user
+        # Slack's trigger ids expire in seconds and response URLs in 30 minutes: the oldest
+        # go, so a long-running workspace doesn't keep one of each for every request.
+        self._keep_latest(self._triggers, self.keep_messages)
         return trigger
 
     def _response_url(self, user: str, channel: str, message_ts: str | None = None) -> str:
         key = uuid.uuid4().hex
         self._responses[key] = (user, channel, message_ts)
+        self._keep_latest(self._responses, self.keep_messages)
         return f"{self.base_url}/_local/respond/{key}"
 
     def _user_json(self, user_id: str) -> Json:
@@ -915,7 +1009,9 @@ class LocalWorkspace:
             }
             for m in self.messages_in(channel, viewer=user)
         ]
-        return web.json_response({"messages": rows})
+        # Earlier messages of this channel no longer kept (KEEP_PER_CHANNEL, KEEP_MESSAGES).
+        dropped = self.dropped_from.get(self._resolve_channel(channel), 0)
+        return web.json_response({"messages": rows, "dropped": dropped})
 
     async def _home(self, request: web.Request) -> web.StreamResponse:
         return web.json_response({"view": self.home_of(request.query.get("user", ""))})

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import heap
 from bot.app import Deps
 from schedules.ledger import Send
 
@@ -128,6 +129,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
                 await prepare(deps)
                 for send in await job.run(deps, due):
                     log.info("scheduled send", extra={"send": str(send)})
+                heap.trim()  # a morning job's peak, handed back (bot/heap.py)
 
         scheduler.add_job(run, job.trigger, id=job.name, name=job.name, replace_existing=True)
 

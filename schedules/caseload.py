@@ -6,6 +6,7 @@ once per breach (through the ledger), not every day while it lasts.
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,8 +18,9 @@ from bot.caseload import CaseloadStatus, FastRise, TeamSummary, assess, fast_ris
 from handlers.caseload import alert_blocks
 from schedules import Job
 from schedules.ledger import Send, sending
-from storage.caseload import CaseloadBreach, as_worker, counts_on, holdings, open_breaches
+from storage.caseload import CaseloadBreach, as_worker, counts_on, holdings_by_team, open_breaches
 from storage.org import Staff, Team
+from storage.streams import ByTeam
 from storage.upsert import insert_ignore
 
 JOB = "caseload.alerts"
@@ -79,27 +81,33 @@ async def check_caseloads(deps: Deps, workspace_id: str, at: datetime) -> list[S
     async with deps.db.transaction() as session:
         staff = list(await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id)))
         teams = {t.id: t for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id))}
-        ids = [s.id for s in staff]
-        held = await holdings(session, workspace_id, ids)
-        before = await counts_on(session, workspace_id, ids, window_start)
-        by_team: dict[int, list[CaseloadStatus]] = {}
+        before = await counts_on(session, workspace_id, [s.id for s in staff], window_start)
+        members_of: dict[int, list[Staff]] = {}
         for member in staff:
-            status = assess(as_worker(member), held.get(member.id, []), policy, on)
-            by_team.setdefault(member.team_id, []).append(status)
-            if status.cap is None:
-                continue
-            subject = f"staff:{member.id}"
-            if status.is_over:
-                current[(subject, "over_cap")] = Breach(subject, "over_cap", member.team_id, _over_cap_text(status))
-            rise = fast_rise(held.get(member.id, []), before.get(member.id, 0), window_start, policy)
-            if rise is not None:
-                text = _rise_text(status, rise, policy.fast_rise_days)
-                current[(subject, "fast_rise")] = Breach(subject, "fast_rise", member.team_id, text)
-        for team_id, statuses in by_team.items():
-            summary = summarise_team(teams[team_id].name, statuses, policy)
-            if summary.over_target:
-                subject = f"team:{team_id}"
-                current[(subject, "team_average")] = Breach(subject, "team_average", team_id, _team_text(summary))
+            members_of.setdefault(member.team_id, []).append(member)
+        # What everyone holds, a team at a time as one query streams it: a large authority's
+        # 40,000 children are never all in memory at once.
+        async with aclosing(holdings_by_team(session, workspace_id)) as stream:
+            held_in = ByTeam(stream)
+            for team_id in sorted(members_of):
+                held = await held_in.get(team_id, {})
+                statuses: list[CaseloadStatus] = []
+                for member in members_of[team_id]:
+                    status = assess(as_worker(member), held.get(member.id, []), policy, on)
+                    statuses.append(status)
+                    if status.cap is None:
+                        continue
+                    subject = f"staff:{member.id}"
+                    if status.is_over:
+                        current[(subject, "over_cap")] = Breach(subject, "over_cap", team_id, _over_cap_text(status))
+                    rise = fast_rise(held.get(member.id, []), before.get(member.id, 0), window_start, policy)
+                    if rise is not None:
+                        text = _rise_text(status, rise, policy.fast_rise_days)
+                        current[(subject, "fast_rise")] = Breach(subject, "fast_rise", team_id, text)
+                summary = summarise_team(teams[team_id].name, statuses, policy)
+                if summary.over_target:
+                    subject = f"team:{team_id}"
+                    current[(subject, "team_average")] = Breach(subject, "team_average", team_id, _team_text(summary))
         opened = await open_breaches(session, workspace_id)
         for key, row in opened.items():
             if key not in current:

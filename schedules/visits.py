@@ -9,8 +9,8 @@ number of queries, whatever the number of workers or teams.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from datetime import date, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
@@ -34,12 +34,13 @@ from schedules import Job
 from schedules.ledger import Send, sending
 from storage.visits import (
     Held,
-    held_children,
+    held_by,
     history_start,
     history_with_last,
     managers_by_team,
     teams_by_id,
-    visit_history,
+    visit_dates,
+    visit_texts,
     workspaces,
 )
 
@@ -114,20 +115,20 @@ async def send_reminders(deps: Deps, workspace_id: str, at: datetime) -> list[Se
 
 
 async def due_lists(deps: Deps, workspace_id: str, on: date) -> dict[str, list[ChildDue]]:
-    """Every worker's due list for `on`, by Slack user id, in user id order; nothing due, no entry."""
+    """Every worker's due list for `on`, by Slack user id, in user id order; nothing due, no entry.
+
+    Worked out a worker at a time as one query streams their children: a run holds the
+    due lists (a quarter of the children), never every child's facts at once.
+    """
     rules = deps.policy.visits.rules()
-    async with deps.db.session() as session:
-        held = await held_children(session, workspace_id)
-    by_worker: dict[str, list[Held]] = defaultdict(list)
-    for item in held:
-        by_worker[item.slack_user_id].append(item)
     lists: dict[str, list[ChildDue]] = {}
     memo = DueMemo(on, rules, deps.calendar)
-    for slack_user_id in sorted(by_worker):
-        due = due_list([h.facts for h in by_worker[slack_user_id]], on, rules, deps.calendar, memo)
-        if due:
-            lists[slack_user_id] = due
-    return lists
+    async with deps.db.session() as session, aclosing(held_by(session, workspace_id, "worker")) as workers:
+        async for held in workers:
+            due = due_list([h.facts for h in held], on, rules, deps.calendar, memo)
+            if due:
+                lists[held[0].slack_user_id] = due
+    return {user: lists[user] for user in sorted(lists)}
 
 
 def reminder_fallback(due: list[ChildDue]) -> str:
@@ -140,26 +141,29 @@ def reminder_fallback(due: list[ChildDue]) -> str:
 
 
 async def team_digests(deps: Deps, workspace_id: str, on: date) -> dict[int, Digest]:
-    """Every team's digest in three queries (teams, children, visit history)."""
+    """Every team's digest in three queries (teams, children, visit history), a team at a time.
+
+    The children are streamed in team order and the visit history read as compact text,
+    turned into dates a team at a time: a run holds one team's children and visits.
+    """
     rules = deps.policy.visits.rules()
     since = history_start(on)
     window = (on - timedelta(days=28), on - timedelta(days=1))
-    async with deps.db.session() as session:
-        teams = await teams_by_id(session, workspace_id)
-        held = await held_children(session, workspace_id)
-        history = await visit_history(session, workspace_id, since)
-    by_team: dict[int, list[Held]] = defaultdict(list)
-    for item in held:
-        by_team[item.team_id].append(item)
     out: dict[int, Digest] = {}
     memo = DueMemo(on, rules, deps.calendar)
-    for team_id, items in by_team.items():
-        compliance = Compliance()
-        for item in items:
-            visits = history_with_last(item, history, since)
-            compliance += visit_compliance(item.facts, visits, *window, since, rules, deps.calendar)
-        pairs = [(item.worker, item.facts) for item in items]
-        out[team_id] = team_digest(teams[team_id].name, pairs, compliance, on, rules, deps.calendar, memo)
+    async with deps.db.session() as session:
+        teams = await teams_by_id(session, workspace_id)
+        visited = await visit_texts(session, workspace_id, since)
+        async with aclosing(held_by(session, workspace_id, "team")) as by_team:
+            async for items in by_team:
+                team_id = items[0].team_id
+                history = visit_dates(visited, (item.child_id for item in items))
+                compliance = Compliance()
+                for item in items:
+                    visits = history_with_last(item, history, since)
+                    compliance += visit_compliance(item.facts, visits, *window, since, rules, deps.calendar)
+                pairs = [(item.worker, item.facts) for item in items]
+                out[team_id] = team_digest(teams[team_id].name, pairs, compliance, on, rules, deps.calendar, memo)
     return out
 
 
@@ -195,34 +199,38 @@ async def alert_lapses(deps: Deps, workspace_id: str, at: datetime) -> list[Send
     on = _local_date(deps, at)
     policy = deps.policy.visits
     rules = policy.rules()
+    memo = DueMemo(on, rules, deps.calendar)
+    # Found a team at a time as one query streams the children (the lapses are few), then sent.
+    lapses: list[tuple[Held, Obligation]] = []
     async with deps.db.session() as session:
-        held = await held_children(session, workspace_id)
         managers = await managers_by_team(session, workspace_id)
+        async with aclosing(held_by(session, workspace_id, "team")) as by_team:
+            async for items in by_team:
+                for item in items:
+                    for due in due_list([item.facts], on, rules, deps.calendar, memo):
+                        for obligation in due.items:
+                            if lapsed(obligation, on, policy.manager_lapse_working_days, deps.calendar):
+                                lapses.append((item, obligation))
     client = deps.client_for(workspace_id)
     sends: list[Send] = []
-    memo = DueMemo(on, rules, deps.calendar)
     async with sending(deps, workspace_id, LAPSES) as run:
-        for item in held:
-            for due in due_list([item.facts], on, rules, deps.calendar, memo):
-                for obligation in due.items:
-                    if not lapsed(obligation, on, policy.manager_lapse_working_days, deps.calendar):
-                        continue
-                    # The lapse is the obligation missed: a new visit makes a new due date.
-                    due_key = f"child:{item.child_id}:{obligation.kind}:{obligation.due_on.isoformat()}"
-                    for manager in managers.get(item.team_id, []):
-                        if manager.id == item.staff_id:
-                            continue  # their own child: the morning reminder already says so
+        for item, obligation in lapses:
+            # The lapse is the obligation missed: a new visit makes a new due date.
+            due_key = f"child:{item.child_id}:{obligation.kind}:{obligation.due_on.isoformat()}"
+            for manager in managers.get(item.team_id, []):
+                if manager.id == item.staff_id:
+                    continue  # their own child: the morning reminder already says so
 
-                        async def send(
-                            user: str = manager.slack_user_id,
-                            item: Held = item,
-                            ob: Obligation = obligation,
-                        ) -> None:
-                            await client.chat_postMessage(
-                                channel=user,
-                                text=lapse_text(item.facts.child_ref, item.worker, ob),
-                                blocks=lapse_blocks(item.facts.child_ref, item.worker, ob),
-                            )
+                async def send(
+                    user: str = manager.slack_user_id,
+                    item: Held = item,
+                    ob: Obligation = obligation,
+                ) -> None:
+                    await client.chat_postMessage(
+                        channel=user,
+                        text=lapse_text(item.facts.child_ref, item.worker, ob),
+                        blocks=lapse_blocks(item.facts.child_ref, item.worker, ob),
+                    )
 
-                        sends.append(await run.once(manager.slack_user_id, due_key, send))
+                sends.append(await run.once(manager.slack_user_id, due_key, send))
     return sends

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date
 
 from sqlalchemy import Date, String, UniqueConstraint, and_, func, or_, select
@@ -15,6 +15,7 @@ from bot.policy import CaseloadPolicy
 from storage.children import Allocation, Child
 from storage.db import Base, WorkspaceScoped
 from storage.org import Staff, Team
+from storage.streams import STREAM_CHUNK
 
 
 class CaseloadBreach(WorkspaceScoped, Base):
@@ -42,9 +43,7 @@ def as_worker(staff: Staff) -> Worker:
     )
 
 
-async def holdings(
-    session: AsyncSession, workspace_id: str, staff_ids: Sequence[int]
-) -> dict[int, list[Holding]]:
+async def holdings(session: AsyncSession, workspace_id: str, staff_ids: Sequence[int]) -> dict[int, list[Holding]]:
     """Children each worker holds now, in one query however many workers."""
     if not staff_ids:
         return {}
@@ -68,9 +67,49 @@ async def holdings(
     return out
 
 
-async def counts_on(
-    session: AsyncSession, workspace_id: str, staff_ids: Sequence[int], day: date
-) -> dict[int, int]:
+async def holdings_by_team(
+    session: AsyncSession, workspace_id: str
+) -> AsyncGenerator[tuple[int, dict[int, list[Holding]]], None]:
+    """What each worker holds now, one team at a time: (team id, {staff id: holdings}).
+
+    In team id order, each worker's children in case reference order, as `holdings` gives
+    them: one query, streamed (storage/streams.py), so the morning check of a large
+    authority holds one team's children at a time. Close it or read it to the end.
+    """
+    query = (
+        select(Staff.team_id, Child.allocated_to, Child.child_ref, Child.status, Allocation.start_on)
+        .join(Staff, Staff.id == Child.allocated_to)
+        .outerjoin(
+            Allocation,
+            and_(
+                Allocation.child_id == Child.id,
+                Allocation.staff_id == Child.allocated_to,
+                Allocation.end_on.is_(None),
+            ),
+        )
+        .where(Child.workspace_id == workspace_id, Staff.workspace_id == workspace_id)
+        .order_by(Staff.team_id, Child.child_ref)
+        .execution_options(yield_per=STREAM_CHUNK)
+    )
+    result = await session.stream(query)
+    try:
+        team: int | None = None
+        held: dict[int, list[Holding]] = defaultdict(list)
+        async for rows in result.partitions():
+            for team_id, staff_id, ref, status, start in rows:
+                if team_id != team:
+                    if team is not None:
+                        yield team, held
+                    team, held = team_id, defaultdict(list)
+                assert staff_id is not None  # joined to its worker
+                held[staff_id].append(Holding(child_ref=ref, status=status, allocated_on=start))
+        if team is not None:
+            yield team, held
+    finally:
+        await result.close()  # closed early too: the connection is free for what follows
+
+
+async def counts_on(session: AsyncSession, workspace_id: str, staff_ids: Sequence[int], day: date) -> dict[int, int]:
     """How many children each worker held at the end of `day`."""
     if not staff_ids:
         return {}
@@ -89,18 +128,14 @@ async def counts_on(
 
 async def team_staff(session: AsyncSession, workspace_id: str, team_id: int) -> list[Staff]:
     rows = await session.scalars(
-        select(Staff)
-        .where(Staff.workspace_id == workspace_id, Staff.team_id == team_id)
-        .order_by(Staff.name)
+        select(Staff).where(Staff.workspace_id == workspace_id, Staff.team_id == team_id).order_by(Staff.name)
     )
     return list(rows)
 
 
 async def open_breaches(session: AsyncSession, workspace_id: str) -> dict[tuple[str, str], CaseloadBreach]:
     rows = await session.scalars(
-        select(CaseloadBreach).where(
-            CaseloadBreach.workspace_id == workspace_id, CaseloadBreach.ended_on.is_(None)
-        )
+        select(CaseloadBreach).where(CaseloadBreach.workspace_id == workspace_id, CaseloadBreach.ended_on.is_(None))
     )
     return {(b.subject, b.kind): b for b in rows}
 

@@ -10,10 +10,11 @@ teams it covers (no N+1): a digest for all teams costs a constant number.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from operator import attrgetter
+from typing import Any, Literal
 
 from sqlalchemy import (
     Date,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import Select, Subquery
 
 from bot.imports import ImportFailed, Problem, VisitRow
 from bot.visits import ChildFacts, PlacementType, Status
@@ -34,6 +35,7 @@ from storage.children import Child
 from storage.db import Base, UTCDateTime, WorkspaceScoped
 from storage.imports import Report
 from storage.org import Staff, Team
+from storage.streams import STREAM_CHUNK
 from storage.upsert import insert_ignore
 
 # "statutory" visits count towards the visit rhythm; "review" is a review held
@@ -162,12 +164,7 @@ async def held_children(
             .correlate(Child)
             .scalar_subquery()
         )
-    query = (
-        select(Child.id, *_FACT_COLUMNS, latest, Staff.id, Staff.name, Staff.slack_user_id, Staff.team_id)
-        .join(Staff, Staff.id == Child.allocated_to)
-        .where(Child.workspace_id == workspace_id, Staff.workspace_id == workspace_id)
-        .order_by(Child.child_ref)
-    )
+    query = _held_query(workspace_id, latest).order_by(Child.child_ref)
     if staff_ids is None and team_id is None:
         query = query.outerjoin(latest_sq, latest_sq.c.child_id == Child.id)
     if staff_ids is not None:
@@ -177,11 +174,57 @@ async def held_children(
     if team_id is not None:
         query = query.where(Staff.team_id == team_id)
     rows = await session.execute(query)
+    return _held_rows(rows)
+
+
+def _held_query(workspace_id: str, latest: Any) -> Select[Any]:
+    return (
+        select(Child.id, *_FACT_COLUMNS, latest, Staff.id, Staff.name, Staff.slack_user_id, Staff.team_id)
+        .join(Staff, Staff.id == Child.allocated_to)
+        .where(Child.workspace_id == workspace_id, Staff.workspace_id == workspace_id)
+    )
+
+
+def _held_rows(rows: Iterable[Any]) -> list[Held]:
     # Unpacked as plain tuples: a large authority has tens of thousands of rows.
     return [
         Held(child_id, _facts_of(ref, status, since, start, kind, visit, review, latest), staff, name, user, team)
         for child_id, ref, status, since, start, kind, visit, review, latest, staff, name, user, team in rows
     ]
+
+
+async def held_by(
+    session: AsyncSession, workspace_id: str, group: Literal["team", "worker"]
+) -> AsyncGenerator[list[Held], None]:
+    """Every allocated child with its facts, one team's (or one worker's) at a time.
+
+    One query however many teams, streamed (storage/streams.py): a job over a large
+    authority holds one team's children, not all 40,000 at once. Teams come in team id
+    order, workers in staff id order; each group's children in case reference order.
+    Close it (`contextlib.aclosing`) or read it to the end: its cursor holds the connection.
+    """
+    latest_sq = _latest_visits(workspace_id)
+    key = Staff.team_id if group == "team" else Staff.id
+    query = (
+        _held_query(workspace_id, latest_sq.c.latest)
+        .outerjoin(latest_sq, latest_sq.c.child_id == Child.id)
+        .order_by(key, Child.child_ref)
+        .execution_options(yield_per=STREAM_CHUNK)
+    )
+    result = await session.stream(query)
+    try:
+        key_of = attrgetter("team_id" if group == "team" else "staff_id")
+        items: list[Held] = []
+        async for rows in result.partitions():
+            for item in _held_rows(rows):
+                if items and key_of(item) != key_of(items[0]):
+                    yield items
+                    items = []
+                items.append(item)
+        if items:
+            yield items
+    finally:
+        await result.close()  # closed early too: the connection is free for what follows
 
 
 async def child_facts(session: AsyncSession, workspace_id: str, child_ref: str) -> tuple[Child, ChildFacts] | None:
@@ -213,6 +256,31 @@ async def visit_history(
     for child_id, visited_on in await session.execute(query):
         out[child_id].append(visited_on)
     return out
+
+
+async def visit_texts(session: AsyncSession, workspace_id: str, since: date) -> dict[int, str]:
+    """Statutory visits on or after `since`, per child, each child's as one short text.
+
+    "2026-07-11,2026-08-13,...": read them with `visit_dates`, a team at a time. One query,
+    grouped by child: a large authority's 150,000 visits come back as 25,000 short strings
+    (a few MB, not the 35 MB of rows and dates), and SQLite answers it from the
+    (workspace, child, date, kind) unique index alone, six times faster than the rows.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        day: Any = func.to_char(Visit.visited_on, "YYYY-MM-DD")  # whatever the server's DateStyle
+    else:
+        day = Visit.visited_on  # SQLite keeps a date as its ISO text
+    query = (
+        select(Visit.child_id, func.aggregate_strings(day, ","))
+        .where(Visit.workspace_id == workspace_id, Visit.kind == STATUTORY, Visit.visited_on >= since)
+        .group_by(Visit.child_id)
+    )
+    return {child_id: text for child_id, text in await session.execute(query)}
+
+
+def visit_dates(texts: dict[int, str], child_ids: Iterable[int]) -> dict[int, list[date]]:
+    """`visit_texts` turned back into dates, for these children: `visit_history`'s shape."""
+    return {c: [date.fromisoformat(d) for d in texts[c].split(",")] for c in child_ids if c in texts}
 
 
 def history_with_last(held: Held, history: dict[int, list[date]], since: date) -> list[date]:

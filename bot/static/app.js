@@ -1120,7 +1120,8 @@
       .then(function (data) {
         if (user !== S.user || key !== S.selected) return;
         var msgs = data.messages || [];
-        var json = 'msgs:' + key + ':' + JSON.stringify(msgs);
+        var dropped = data.dropped || 0;
+        var json = 'msgs:' + key + ':' + dropped + ':' + JSON.stringify(msgs);
         if (json === S.paneKey) return;
         S.paneKey = json;
         var pane = $('pane');
@@ -1128,7 +1129,7 @@
         S.stickNext = false;
         var top = pane.scrollTop;
         pane.textContent = '';
-        if (!msgs.length) {
+        if (!msgs.length && !dropped) {
           var c = S.channelsById[key];
           var isIm = c && c.kind === 'im';
           pane.appendChild(h('div', { class: 'empty' },
@@ -1141,6 +1142,11 @@
         ctx.onMessageAction = function (m, action) {
           return post('/_local/action', { user: S.user, channel: key, message_ts: m.ts, view_id: null, action: action }, 'Action');
         };
+        if (dropped) {
+          // The workspace keeps only the latest messages in memory (the local log has them all).
+          pane.appendChild(h('div', { class: 'dropped' }, dropped + ' earlier message' +
+            (dropped === 1 ? ' is' : 's are') + ' no longer kept here.'));
+        }
         pane.appendChild(renderMessages(msgs, ctx));
         pane.scrollTop = stick ? pane.scrollHeight : top;
       });
