@@ -207,17 +207,9 @@ def list_number(sheet_name: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def parse_workbook(
-    source: Source, today: date, progress: Progress | None = None, name: str = ""
-) -> SourceFile:
+def parse_workbook(source: Source, today: date, progress: Progress | None = None, name: str = "") -> SourceFile:
     """Every current CIN/CP/CLA child in the workbook, with row problems and notes."""
-    data = (
-        source.read_bytes()
-        if isinstance(source, Path)
-        else source
-        if isinstance(source, bytes)
-        else source.read()
-    )
+    data = source.read_bytes() if isinstance(source, Path) else source if isinstance(source, bytes) else source.read()
     name = name or (str(source) if isinstance(source, Path) else "Annex A")
     result = SourceFile(name=name)
     try:
@@ -247,9 +239,7 @@ def parse_workbook(
         title = sheets[number]
         result.covers = result.covers | {STATUS_OF_LIST[number]}
         rows = book[title].iter_rows(values_only=True)
-        for child in _read_list(
-            number, title, enumerate(rows, start=1), today, formulas.get(title, set()), result
-        ):
+        for child in _read_list(number, title, enumerate(rows, start=1), today, formulas.get(title, set()), result):
             if isinstance(child, int):
                 done += 1
                 if progress is not None and total > 0 and done % 250 == 0:
@@ -289,8 +279,7 @@ def _read_list(
         result.problems.append(
             Problem(
                 0,
-                "no header row with a child ID column "
-                f"(looked for {looked_for(synonyms, 'child_id')})",
+                f"no header row with a child ID column (looked for {looked_for(synonyms, 'child_id')})",
                 title,
             )
         )
@@ -309,8 +298,7 @@ def _read_list(
             result.warnings.append(
                 Problem(
                     header_row,
-                    f"no {FACT_LABELS[name]} column: left as it is "
-                    f"(looked for {looked_for(synonyms, name)})",
+                    f"no {FACT_LABELS[name]} column: left as it is (looked for {looked_for(synonyms, name)})",
                     title,
                 )
             )
@@ -327,11 +315,7 @@ def _read_list(
             ref = child_ref(cell(record, columns, "child_id"))
             if ref is None:
                 raise CellError(f"no child ID in '{_header_text(header, columns['child_id'])}'")
-            dates = {
-                name: _date(record, columns, header, name)
-                for name in DATE_FIELDS
-                if name in columns
-            }
+            dates = {name: _date(record, columns, header, name) for name in DATE_FIELDS if name in columns}
             for name in NOT_FUTURE:
                 when = dates.get(name)
                 if when is not None and when > today:
@@ -371,23 +355,17 @@ def _read_list(
             facts=facts,
         )
     if closed:
-        result.warnings.append(
-            Problem(0, f"{closed} row(s) with an end date (closed, not current): skipped", title)
-        )
+        result.warnings.append(Problem(0, f"{closed} row(s) with an end date (closed, not current): skipped", title))
 
 
-def _date(
-    record: Sequence[Any], columns: dict[str, int], header: Sequence[Any], name: str
-) -> date | None:
+def _date(record: Sequence[Any], columns: dict[str, int], header: Sequence[Any], name: str) -> date | None:
     try:
         return to_date(cell(record, columns, name))
     except CellError as e:
         raise CellError(f"{_header_text(header, columns[name])}: {e}") from e
 
 
-def _placement(
-    record: Sequence[Any], columns: dict[str, int], row: int, title: str, result: SourceFile
-) -> str | None:
+def _placement(record: Sequence[Any], columns: dict[str, int], row: int, title: str, result: SourceFile) -> str | None:
     raw = text(cell(record, columns, "placement_type"))
     if raw is None:
         return None
@@ -401,9 +379,7 @@ def _placement(
     for needle, kind_ in PLACEMENT_WORDS:
         if needle in words:
             return kind_
-    result.warnings.append(
-        Problem(row, f"placement type '{raw}' is not one we know: left blank", title)
-    )
+    result.warnings.append(Problem(row, f"placement type '{raw}' is not one we know: left blank", title))
     return None
 
 
@@ -434,8 +410,7 @@ def _uncached_formulas(data: bytes, titles: list[str]) -> dict[str, set[tuple[in
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if not any(
-            n.startswith("xl/worksheets/")
-            and (b"<f>" in archive.read(n) or b"<f " in archive.read(n))
+            n.startswith("xl/worksheets/") and (b"<f>" in archive.read(n) or b"<f " in archive.read(n))
             for n in archive.namelist()
         ):
             return {}

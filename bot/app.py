@@ -42,8 +42,7 @@ log = logging.getLogger("practice_bot")
 
 LOCAL_SIGNING_SECRET = "local-workspace-signing-secret"
 UNAVAILABLE = (
-    "I can't reach my records right now, so I couldn't do that. "
-    "Nothing was lost: please try again in a minute."
+    "I can't reach my records right now, so I couldn't do that. Nothing was lost: please try again in a minute."
 )
 
 

@@ -133,9 +133,7 @@ def cap_for(worker: Worker, policy: CaseloadPolicy, today: date) -> Cap | None:
     )
 
 
-def assess(
-    worker: Worker, holdings: Iterable[Holding], policy: CaseloadPolicy, today: date
-) -> CaseloadStatus:
+def assess(worker: Worker, holdings: Iterable[Holding], policy: CaseloadPolicy, today: date) -> CaseloadStatus:
     held = list(holdings)
     by_status = dict(Counter(h.status for h in held))
     cap = cap_for(worker, policy, today)
@@ -167,16 +165,12 @@ class FastRise:
     added: tuple[str, ...]
 
 
-def fast_rise(
-    held_now: Sequence[Holding], held_then: int, since: date, policy: CaseloadPolicy
-) -> FastRise | None:
+def fast_rise(held_now: Sequence[Holding], held_then: int, since: date, policy: CaseloadPolicy) -> FastRise | None:
     """A rise of `fast_rise_children` or more since `since` (the window start)."""
     risen_by = len(held_now) - held_then
     if risen_by < policy.fast_rise_children:
         return None
-    added = tuple(
-        sorted(h.child_ref for h in held_now if h.allocated_on is not None and h.allocated_on > since)
-    )
+    added = tuple(sorted(h.child_ref for h in held_now if h.allocated_on is not None and h.allocated_on > since))
     return FastRise(risen_by=risen_by, since=since, added=added)
 
 
@@ -228,7 +222,7 @@ def parse_command(text: str) -> CaseloadCommand:
             return TeamView()
         case ["team", *_]:
             return TeamView(team_name=" ".join(words[1:]))
-        case [_] if (m := _MENTION.match(words[0])):
+        case [_] if m := _MENTION.match(words[0]):
             return Person(slack_user_id=m.group(1))
         case _:
             raise CommandError(f"I didn't understand `/caseload {text.strip()}`.", USAGE)
@@ -248,10 +242,7 @@ STATUS_LABELS = {
 
 
 def describe_statuses(by_status: dict[str, int]) -> str:
-    parts = [
-        f"{n} {STATUS_LABELS.get(s, s)}"
-        for s, n in sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    parts = [f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0]))]
     return ", ".join(parts) if parts else "none"
 
 

@@ -139,9 +139,7 @@ def fte_of(value: Any) -> float | None:
     return round(number, 3)
 
 
-def parse_census(
-    source: Path | bytes, key: str, today: date, progress: Progress | None = None
-) -> CensusFile:
+def parse_census(source: Path | bytes, key: str, today: date, progress: Progress | None = None) -> CensusFile:
     name = str(source) if isinstance(source, Path) else "census"
     data = source.read_bytes() if isinstance(source, Path) else source
     result = CensusFile(name=name, key=key)
@@ -155,8 +153,7 @@ def parse_census(
         result.problems.append(
             Problem(
                 1,
-                f"no {key} column to join to the staff list "
-                f"(looked for {looked_for(synonyms, 'key')})",
+                f"no {key} column to join to the staff list (looked for {looked_for(synonyms, 'key')})",
                 "census",
             )
         )
@@ -185,8 +182,7 @@ def parse_census(
                     result.warnings.append(
                         Problem(
                             number,
-                            f"role '{text(cell(record, columns, 'role'))}' "
-                            "is not one we know: left as it is",
+                            f"role '{text(cell(record, columns, 'role'))}' is not one we know: left as it is",
                             "census",
                         )
                     )
@@ -194,9 +190,7 @@ def parse_census(
                 when = to_date(cell(record, columns, date_field))
                 if when is not None:
                     if when > today:
-                        raise CellError(
-                            f"{date_field.replace('_', ' ')} {when:%d/%m/%Y} is in the future"
-                        )
+                        raise CellError(f"{date_field.replace('_', ' ')} {when:%d/%m/%Y} is in the future")
                     values[date_field] = when
         except CellError as e:
             result.problems.append(Problem(number, str(e), "census"))
@@ -208,8 +202,7 @@ def parse_census(
             result.problems.append(
                 Problem(
                     number,
-                    f"{key} '{ident}' is in the file twice "
-                    f"(first on row {first_seen[ident.casefold()]})",
+                    f"{key} '{ident}' is in the file twice (first on row {first_seen[ident.casefold()]})",
                     "census",
                 )
             )
@@ -220,8 +213,6 @@ def parse_census(
         progress(total, total)
     if leavers:
         result.warnings.append(
-            Problem(
-                0, f"{leavers} leaver(s) (a leaving date on or before today): skipped", "census"
-            )
+            Problem(0, f"{leavers} leaver(s) (a leaving date on or before today): skipped", "census")
         )
     return result

@@ -132,10 +132,7 @@ class Layout(_Strict):
                         bases[zone.team_base] = where
                     for desk in zone.desks:
                         if desk.code in codes:
-                            raise ValueError(
-                                f"desk code {desk.code} is used twice "
-                                f"({codes[desk.code]} and {where})"
-                            )
+                            raise ValueError(f"desk code {desk.code} is used twice ({codes[desk.code]} and {where})")
                         codes[desk.code] = where
         return self
 
@@ -259,11 +256,7 @@ def parse_day(word: str, today: date) -> date | None:
         if year_text is None:
             candidate = date(today.year, month, day)
             # "3/1" typed in December means next January.
-            return (
-                candidate
-                if candidate >= today - timedelta(days=31)
-                else date(today.year + 1, month, day)
-            )
+            return candidate if candidate >= today - timedelta(days=31) else date(today.year + 1, month, day)
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
         return date(year, month, day)
     return None
@@ -289,10 +282,7 @@ class BookingWindow:
 
     def problem(self, day: date, span: Span = "day") -> str | None:
         """Why `day` can't be booked (a sentence saying what is allowed), or None."""
-        allowed = (
-            f"You can book working days from today up to {_day(self.last_day)} "
-            f"({self.horizon_days} days ahead)."
-        )
+        allowed = f"You can book working days from today up to {_day(self.last_day)} ({self.horizon_days} days ahead)."
         if day < self.today:
             return f"{_day(day)} has already passed. {allowed}"
         if day > self.last_day:
@@ -329,9 +319,7 @@ def working_days(start: date, end: date, calendar: WorkingCalendar) -> list[date
 def recurring_days(weekday: int, window: BookingWindow) -> list[date]:
     """The days a weekly booking on `weekday` covers within the horizon."""
     first = window.today if window.now < MORNING_ENDS else window.today + timedelta(days=1)
-    return [
-        d for d in working_days(first, window.last_day, window.calendar) if d.weekday() == weekday
-    ]
+    return [d for d in working_days(first, window.last_day, window.calendar) if d.weekday() == weekday]
 
 
 # --- the /desk command ------------------------------------------------------------
@@ -424,19 +412,7 @@ class Help:
     pass
 
 
-DeskCommand = (
-    Book
-    | OpenForm
-    | Mine
-    | Cancel
-    | CheckIn
-    | SetNeeds
-    | ShowNeeds
-    | Share
-    | Every
-    | StopEvery
-    | Help
-)
+DeskCommand = Book | OpenForm | Mine | Cancel | CheckIn | SetNeeds | ShowNeeds | Share | Every | StopEvery | Help
 
 _SPANS: dict[str, Span] = {
     "am": "am",
@@ -456,9 +432,7 @@ _NEED_ALIASES = {
     "standing_desk": "standing",
     "wheelchair": "accessible",
 }
-_FILLERS = frozenset(
-    {"at", "in", "on", "a", "desk", "for", "the", "with", "need", "needs", "office"}
-)
+_FILLERS = frozenset({"at", "in", "on", "a", "desk", "for", "the", "with", "need", "needs", "office"})
 
 
 def need_of(word: str) -> str | None:
@@ -484,9 +458,7 @@ def _allowed(offices: Sequence[str]) -> str:
     )
 
 
-def _options(
-    words: Sequence[str], today: date, offices: Sequence[str], text: str, dates: bool = True
-) -> _Options:
+def _options(words: Sequence[str], today: date, offices: Sequence[str], text: str, dates: bool = True) -> _Options:
     day: date | None = None
     span: Span | None = None
     needs: set[str] = set()
@@ -582,27 +554,19 @@ def parse_command(text: str, today: date, offices: Sequence[str]) -> DeskCommand
             opts = _options(words[2:], today, offices, text, dates=False)
             return Every(weekday, opts.span or "day", opts.needs, opts.office)
         case ["every", *_]:
-            raise CommandError(
-                "Say which weekday: `/desk every tuesday` (or `pm`, needs, an office).", USAGE
-            )
+            raise CommandError("Say which weekday: `/desk every tuesday` (or `pm`, needs, an office).", USAGE)
         case _:
             opts = _options(words, today, offices, text)
             if opts.day is None and opts.span is None and not opts.needs and opts.office is None:
                 raise CommandError(f"I didn't understand `/desk {text.strip()}`.", USAGE)
-            return Book(
-                day=opts.day or today, span=opts.span or "day", needs=opts.needs, office=opts.office
-            )
+            return Book(day=opts.day or today, span=opts.span or "day", needs=opts.needs, office=opts.office)
 
 
 def book_defaults(command: Book, window: BookingWindow, text: str) -> Book:
     """`/desk am` with no day means the default day (today, or the next working day)."""
     words = [w.lower() for w in text.split()]
     has_day = any(_is_day_word(w, window.today) for w in words)
-    return (
-        command
-        if has_day
-        else Book(window.default_day(), command.span, command.needs, command.office)
-    )
+    return command if has_day else Book(window.default_day(), command.span, command.needs, command.office)
 
 
 def _is_day_word(word: str, today: date) -> bool:
@@ -684,11 +648,7 @@ def rank_desks(
     def score(desk: DeskSpot) -> tuple[int, int, int, int, int, int]:
         key = (desk.office, desk.floor, desk.zone)
         in_base = int(request.team is not None and desk.team_base == request.team)
-        neighbours = sum(
-            1
-            for d in (-1, 1)
-            if (desk.office, desk.floor, desk.zone, desk.position + d) in mate_seats
-        )
+        neighbours = sum(1 for d in (-1, 1) if (desk.office, desk.floor, desk.zone, desk.position + d) in mate_seats)
         extra = desk.tags - request.needs
         spread = zlib.crc32(f"{request.staff_id}:{desk.code}".encode())
         return (
@@ -741,14 +701,10 @@ def alternatives(
 
     # Another half of the same day, same office.
     other_spans: list[Span] = (
-        ["pm", "am"]
-        if request.halves == ("am", "pm")
-        else ["pm" if request.halves == ("am",) else "am"]
+        ["pm", "am"] if request.halves == ("am", "pm") else ["pm" if request.halves == ("am",) else "am"]
     )
     for span in other_spans:
-        ranked = rank_desks(
-            free_for(halves_of(span)), _with(request, halves=halves_of(span)), (), waiting, scarce
-        )
+        ranked = rank_desks(free_for(halves_of(span)), _with(request, halves=halves_of(span)), (), waiting, scarce)
         if ranked:
             out.append(Alternative("other_half", request.day, span, request.office, ranked[0]))
             break
@@ -757,9 +713,7 @@ def alternatives(
         same_office = [d for d in free_for(request.halves) if d.office == request.office]
         blocked = protected_tags(request.needs, waiting, scarce)
         partial = [d for d in same_office if not (d.tags & blocked)]
-        partial.sort(
-            key=lambda d: (-len(d.tags & request.needs), len(d.tags - request.needs), d.code)
-        )
+        partial.sort(key=lambda d: (-len(d.tags & request.needs), len(d.tags - request.needs), d.code))
         if partial:
             desk = partial[0]
             out.append(
@@ -775,21 +729,15 @@ def alternatives(
     # Another office, same day and needs.
     offices = sorted({d.office for d in free_for(request.halves)} - {request.office})
     for office in offices:
-        ranked = rank_desks(
-            free_for(request.halves), _with(request, office=office), (), waiting, scarce
-        )
+        ranked = rank_desks(free_for(request.halves), _with(request, office=office), (), waiting, scarce)
         if ranked:
-            out.append(
-                Alternative("other_office", request.day, span_of(request.halves), office, ranked[0])
-            )
+            out.append(Alternative("other_office", request.day, span_of(request.halves), office, ranked[0]))
             break
     # The next day with room.
     for day, free in later_days:
         ranked = rank_desks(free, _with(request, day=day), (), (), scarce)
         if ranked:
-            out.append(
-                Alternative("other_day", day, span_of(request.halves), request.office, ranked[0])
-            )
+            out.append(Alternative("other_day", day, span_of(request.halves), request.office, ranked[0]))
             break
     return out[:limit]
 
@@ -881,10 +829,7 @@ def by_zone(seated: Iterable[Seated]) -> list[ZonePeople]:
     groups: dict[str, list[Seated]] = {}
     for s in seated:
         groups.setdefault(s.desk.where, []).append(s)
-    return [
-        ZonePeople(where, tuple(sorted(people, key=lambda s: s.name)))
-        for where, people in sorted(groups.items())
-    ]
+    return [ZonePeople(where, tuple(sorted(people, key=lambda s: s.name))) for where, people in sorted(groups.items())]
 
 
 def describe_needs(needs: Iterable[str]) -> str:

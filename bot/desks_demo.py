@@ -39,34 +39,22 @@ def demo_week(today: date, calendar: WorkingCalendar) -> list[date]:
     return [d for d in (monday + timedelta(days=i) for i in range(5)) if calendar.is_working_day(d)]
 
 
-async def seed_desks(
-    session: AsyncSession, workspace_id: str, today: date, rng_seed: int = 11
-) -> int:
+async def seed_desks(session: AsyncSession, workspace_id: str, today: date, rng_seed: int = 11) -> int:
     """Write the layout, preferences and the demo week's bookings; returns bookings made."""
     rng = random.Random(rng_seed)
     policy = DesksPolicy()
     scarce = policy.scarce_tags
     now = datetime.combine(today, time(7, 30), tzinfo=LONDON)
     await store.sync_layout(session, workspace_id, load_layout(DEMO_LAYOUT), today, now, scarce)
-    staff = list(
-        await session.scalars(
-            select(Staff).where(Staff.workspace_id == workspace_id).order_by(Staff.id)
-        )
-    )
+    staff = list(await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id).order_by(Staff.id)))
     for member in staff:
-        await store.set_needs(
-            session, workspace_id, member.id, frozenset(STANDING_NEEDS.get(member.name, ()))
-        )
+        await store.set_needs(session, workspace_id, member.id, frozenset(STANDING_NEEDS.get(member.name, ())))
         await store.set_share(session, workspace_id, member.id, member.name not in KEEPS_PRIVATE)
     tom = next((s for s in staff if s.name == "Tom Hughes"), None)
     if tom is not None:
-        await store.set_recurrence(
-            session, workspace_id, tom.id, Recurrence(1, "day", None, frozenset())
-        )
+        await store.set_recurrence(session, workspace_id, tom.id, Recurrence(1, "day", None, frozenset()))
     spots = await store.active_spots(session, workspace_id)
-    offices = sorted(
-        {s.office for s in spots}, key=lambda o: min(s.id for s in spots if s.office == o)
-    )
+    offices = sorted({s.office for s in spots}, key=lambda o: min(s.id for s in spots if s.office == o))
     made = 0
     for day in demo_week(today, WorkingCalendar()):
         order = list(staff)
@@ -88,11 +76,7 @@ async def seed_desks(
             booked = False
             for desk in rank_desks(look.free, request, look.mates, look.waiting, scarce)[:3]:
                 # Past days were checked in to; today's early birds too.
-                status = (
-                    "checked_in"
-                    if day < today or (day == today and rng.random() < 0.5)
-                    else "booked"
-                )
+                status = "checked_in" if day < today or (day == today and rng.random() < 0.5) else "booked"
                 ids = await store.try_claim(
                     session,
                     workspace_id,
@@ -109,8 +93,6 @@ async def seed_desks(
                     booked = True
                     break
             if not booked and day >= today:
-                await store.wait(
-                    session, workspace_id, worker.staff_id, day, span, office, needs, now
-                )
+                await store.wait(session, workspace_id, worker.staff_id, day, span, office, needs, now)
     await session.flush()
     return made

@@ -50,9 +50,7 @@ class Weighting(_Strict):
     def _known_statuses(self) -> Weighting:
         unknown = sorted(set(self.weights) - set(STATUSES))
         if unknown:
-            raise ValueError(
-                f"unknown status in weights: {', '.join(unknown)} (known: {', '.join(STATUSES)})"
-            )
+            raise ValueError(f"unknown status in weights: {', '.join(unknown)} (known: {', '.join(STATUSES)})")
         if any(w < 0 for w in self.weights.values()):
             raise ValueError("weights must not be negative")
         return self
@@ -120,9 +118,7 @@ class Pairing(_Strict):
     """An early help team and the social work teams it sits with (domain.md, "Who uses it")."""
 
     early_help: str = Field(min_length=1, description="The early help team's name")
-    social_work: tuple[str, ...] = Field(
-        min_length=1, description="Social work teams it pairs with"
-    )
+    social_work: tuple[str, ...] = Field(min_length=1, description="Social work teams it pairs with")
     # A Slack channel id; unset: the early help team's own channel.
     duty_channel: str | None = None
     # Where early help's step-up worries go; unset: the first social work team listed.
@@ -133,9 +129,7 @@ class Pairing(_Strict):
     @model_validator(mode="after")
     def _step_up_is_paired(self) -> Pairing:
         if self.step_up_team is not None and self.step_up_team not in self.social_work:
-            raise ValueError(
-                f"step_up_team '{self.step_up_team}' is not one of this pairing's social_work teams"
-            )
+            raise ValueError(f"step_up_team '{self.step_up_team}' is not one of this pairing's social_work teams")
         return self
 
 
@@ -166,9 +160,7 @@ class WorriesPolicy(_Strict):
         if self.today_escalate_minutes <= self.today_nudge_minutes:
             raise ValueError("today_escalate_minutes must be later than today_nudge_minutes")
         if self.week_escalate_working_days <= self.week_nudge_working_days:
-            raise ValueError(
-                "week_escalate_working_days must be later than week_nudge_working_days"
-            )
+            raise ValueError("week_escalate_working_days must be later than week_nudge_working_days")
         return self
 
 
@@ -177,9 +169,7 @@ class DesksPolicy(_Strict):
 
     # Relative paths are read from the policy file's folder.
     layout_file: Path = DEMO_LAYOUT
-    horizon_days: int = Field(
-        default=14, ge=1, le=90, description="How far ahead desks can be booked"
-    )
+    horizon_days: int = Field(default=14, ge=1, le=90, description="How far ahead desks can be booked")
     checkin_time: time = time(8, 0)
     release_am: time = time(10, 30)
     release_pm: time = time(14, 30)
@@ -190,9 +180,7 @@ class DesksPolicy(_Strict):
     def _sane(self) -> DesksPolicy:
         unknown = sorted(set(self.scarce_tags) - set(DESK_TAGS))
         if unknown:
-            raise ValueError(
-                f"unknown scarce tag: {', '.join(unknown)} (known: {', '.join(DESK_TAGS)})"
-            )
+            raise ValueError(f"unknown scarce tag: {', '.join(unknown)} (known: {', '.join(DESK_TAGS)})")
         if not self.checkin_time < self.release_am < self.release_pm:
             raise ValueError("times must run checkin_time < release_am < release_pm")
         return self

@@ -111,16 +111,12 @@ def option(value: Any) -> str | None:
 def child_ref(value: Any) -> str | None:
     """A child's ID from the file, as our case reference; CellError if it looks like a name."""
     if isinstance(value, bool):
-        raise CellError(
-            "child ID must be a case reference (letters, digits, / _ . -), never a name"
-        )
+        raise CellError("child ID must be a case reference (letters, digits, / _ . -), never a name")
     ref = text(value)
     if ref is None:
         return None
     if not CASE_REF.match(ref):
-        raise CellError(
-            "child ID must be a case reference (letters, digits, / _ . -), never a name"
-        )
+        raise CellError("child ID must be a case reference (letters, digits, / _ . -), never a name")
     return ref
 
 

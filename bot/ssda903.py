@@ -137,20 +137,14 @@ def parse_files(
         rows = read_csv(data)
         kind = _kind(rows[0]) if rows else None
         if kind is None:
-            result.warnings.append(
-                Problem(0, "not an SSDA903 Header, Episodes or Reviews file: skipped", filename)
-            )
+            result.warnings.append(Problem(0, "not an SSDA903 Header, Episodes or Reviews file: skipped", filename))
             continue
         if kind in tables:
-            result.problems.append(
-                Problem(0, f"a second {kind} file (the first is {tables[kind][0]})", filename)
-            )
+            result.problems.append(Problem(0, f"a second {kind} file (the first is {tables[kind][0]})", filename))
             continue
         tables[kind] = (filename, rows)
     if "episodes" not in tables:
-        result.problems.append(
-            Problem(0, "no Episodes file (a CSV with CHILD, DECOM, ... PLACE, DEC columns)", name)
-        )
+        result.problems.append(Problem(0, "no Episodes file (a CSV with CHILD, DECOM, ... PLACE, DEC columns)", name))
         return result
 
     episodes_name, episode_rows = tables["episodes"]
@@ -246,9 +240,7 @@ def _episodes(
     return by_child
 
 
-def _reviews(
-    table: tuple[str, list[list[str]]], today: date, result: SourceFile
-) -> dict[str, date]:
+def _reviews(table: tuple[str, list[list[str]]], today: date, result: SourceFile) -> dict[str, date]:
     filename, rows = table
     columns = find_columns(rows[0], REVIEWS)
     latest: dict[str, date] = {}

@@ -21,9 +21,7 @@ from bot.visits import ChildFacts, PlacementType, Status, VisitRules, next_visit
 from storage.children import Child
 from storage.visits import STATUTORY, Visit
 
-_PLACEMENTS = (
-    [PlacementType.FOSTER] * 5 + [PlacementType.LONG_TERM] * 2 + [PlacementType.RESIDENTIAL]
-)
+_PLACEMENTS = [PlacementType.FOSTER] * 5 + [PlacementType.LONG_TERM] * 2 + [PlacementType.RESIDENTIAL]
 
 
 def _largest(lo: date, hi: date, ok: Callable[[date], bool]) -> date | None:
@@ -104,9 +102,7 @@ def plan_history(
         if rng.random() < 0.1:
             previous = boundary - timedelta(days=rng.randint(1, 5))  # this one was late
         else:
-            previous = min(
-                boundary + timedelta(days=rng.randint(0, 6)), current - timedelta(days=1)
-            )
+            previous = min(boundary + timedelta(days=rng.randint(0, 6)), current - timedelta(days=1))
         if previous < since or previous < today - timedelta(days=150):
             break
         visits.append(previous)
@@ -114,9 +110,7 @@ def plan_history(
     return sorted(visits)
 
 
-async def seed_visits(
-    session: AsyncSession, workspace_id: str, today: date, rng_seed: int = 11
-) -> int:
+async def seed_visits(session: AsyncSession, workspace_id: str, today: date, rng_seed: int = 11) -> int:
     """Give the demo children visit facts and history; returns the visits written."""
     rng = random.Random(rng_seed)
     rules = VisitRules()
@@ -124,9 +118,7 @@ async def seed_visits(
     recorded_at = datetime.combine(today, time(9), tzinfo=UTC)
     children = list(
         await session.scalars(
-            select(Child)
-            .where(Child.workspace_id == workspace_id, Child.allocated_to.is_not(None))
-            .order_by(Child.id)
+            select(Child).where(Child.workspace_id == workspace_id, Child.allocated_to.is_not(None)).order_by(Child.id)
         )
     )
     written = 0

@@ -106,9 +106,8 @@ def match_workers(
                 found = Match(label, candidates[0], method)
                 break
             if len(candidates) > 1:
-                reason = (
-                    f"{len(candidates)} people on the staff list share this {HOW[method]}: "
-                    + ", ".join(candidates)
+                reason = f"{len(candidates)} people on the staff list share this {HOW[method]}: " + ", ".join(
+                    candidates
                 )
                 break
         if found is not None:

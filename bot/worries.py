@@ -154,13 +154,10 @@ def validate_raise(form: RaiseForm, child_known: bool) -> tuple[WorryDraft | Non
         )
     ref = clean_child_ref(form.child_ref)
     if ref is not None and not looks_like_child_ref(ref):
-        errors["child_ref"] = (
-            "That doesn't look like a case reference (e.g. IPS10023). Use references, never names."
-        )
+        errors["child_ref"] = "That doesn't look like a case reference (e.g. IPS10023). Use references, never names."
     elif ref is not None and not child_known:
         errors["child_ref"] = (
-            f"{ref} isn't a child you hold. Check the reference, or leave it blank "
-            "if the family isn't known to us yet."
+            f"{ref} isn't a child you hold. Check the reference, or leave it blank if the family isn't known to us yet."
         )
     if form.urgency not in URGENCIES:
         errors["urgency"] = "Choose how soon you need a reply: today or this week."
@@ -256,9 +253,7 @@ def _pick(candidates: Sequence[TeamInfo], office: str | None) -> TeamInfo | None
     return candidates[0] if candidates else None
 
 
-def destination(
-    raiser_team: TeamInfo, teams: Sequence[TeamInfo], policy: WorriesPolicy
-) -> Destination | None:
+def destination(raiser_team: TeamInfo, teams: Sequence[TeamInfo], policy: WorriesPolicy) -> Destination | None:
     """The receiving team for a worry raised by someone in `raiser_team`.
 
     The pairings in the policy decide; a team without a pairing falls back to a
@@ -280,9 +275,7 @@ def destination(
         team_or_none = _pick(others, raiser_team.office)
         if team_or_none is None:
             return None
-        return Destination(
-            team_or_none, team_or_none.channel_id or policy.default_duty_channel, True
-        )
+        return Destination(team_or_none, team_or_none.channel_id or policy.default_duty_channel, True)
     pairings: list[tuple[Pairing, TeamInfo]] = [
         (p, by_name[p.early_help])
         for p in policy.pairings
@@ -291,9 +284,7 @@ def destination(
     if pairings:
         chosen = next(((p, t) for p, t in pairings if t.office == raiser_team.office), pairings[0])
         pairing, team = chosen
-        return Destination(
-            team, pairing.duty_channel or team.channel_id or policy.default_duty_channel, False
-        )
+        return Destination(team, pairing.duty_channel or team.channel_id or policy.default_duty_channel, False)
     fallback = _pick([t for t in teams if t.kind == "early_help"], raiser_team.office)
     if fallback is None or fallback.office != raiser_team.office:
         return None
@@ -309,17 +300,11 @@ class Candidate:
     in_today: bool
 
 
-def pick_recipients(
-    raiser_id: int, raiser_office: str | None, candidates: Sequence[Candidate]
-) -> tuple[int, ...]:
+def pick_recipients(raiser_id: int, raiser_office: str | None, candidates: Sequence[Candidate]) -> tuple[int, ...]:
     """Colleagues in the raiser's office today (from desk bookings where they exist)."""
     if raiser_office is None:
         return ()
-    return tuple(
-        c.staff_id
-        for c in candidates
-        if c.in_today and c.office == raiser_office and c.staff_id != raiser_id
-    )
+    return tuple(c.staff_id for c in candidates if c.in_today and c.office == raiser_office and c.staff_id != raiser_id)
 
 
 # --- chasing -----------------------------------------------------------------
@@ -405,10 +390,7 @@ def can_read(viewer: Viewer, parties: WorryParties) -> bool:
     domain.md, "Information sharing": keep free text of worries to the people it
     was routed to. Admins run the system; they do not read worries.
     """
-    if (
-        viewer.staff_id in (parties.raiser_id, parties.owner_id)
-        or viewer.staff_id in parties.recipient_ids
-    ):
+    if viewer.staff_id in (parties.raiser_id, parties.owner_id) or viewer.staff_id in parties.recipient_ids:
         return True
     if viewer.role != "manager":
         return False

@@ -51,12 +51,8 @@ def build() -> Workbook:
         ]
     )
     cin.append(["A1001", "14/04/2026", date(2026, 11, 2), "Ipswich CIN 2", "Hughes, Tom"])
-    cin.append(
-        ["A1002", serial(date(2026, 6, 1)), "#N/A", "Ipswich CIN 2", "aisha.rahman@example.gov.uk"]
-    )
-    cin.append(
-        ["A2001", "01/02/2026", None, "Ipswich CIN 2", "Shah, Priya"]
-    )  # also on List 7: CP wins
+    cin.append(["A1002", serial(date(2026, 6, 1)), "#N/A", "Ipswich CIN 2", "aisha.rahman@example.gov.uk"])
+    cin.append(["A2001", "01/02/2026", None, "Ipswich CIN 2", "Shah, Priya"])  # also on List 7: CP wins
 
     cp = book.create_sheet("List 7 - Child Protection")
     cp.append(["Annex A List 7: children subject to a child protection plan (synthetic example)"])
@@ -93,9 +89,7 @@ def build() -> Workbook:
             "#N/A",
         ]
     )
-    cp.append(
-        ["A2003", "Ipswich CIN 2", "Megan Lloyd", "2026-07-21", "=DATE(2026,11,18)", "a) Yes", None]
-    )
+    cp.append(["A2003", "Ipswich CIN 2", "Megan Lloyd", "2026-07-21", "=DATE(2026,11,18)", "a) Yes", None])
     cp.append(
         [
             "A2004",

@@ -103,9 +103,7 @@ async def sync_layout_and_tell(deps: Deps, workspace_id: str, layout: Layout) ->
     """Make the desks match `layout`, and tell everyone whose booking had to move."""
     now = deps.clock.now()
     async with deps.db.transaction() as session:
-        report = await store.sync_layout(
-            session, workspace_id, layout, now.date(), now, deps.policy.desks.scarce_tags
-        )
+        report = await store.sync_layout(session, workspace_id, layout, now.date(), now, deps.policy.desks.scarce_tags)
     for moved in report.moved:
         await _tell(
             deps,
@@ -146,16 +144,10 @@ def booked_blocks(outcome: Booked, worker: Worker) -> Blocks:
         {
             "type": "actions",
             "block_id": f"desk_booked_{outcome.booking_id}",
-            "elements": [
-                button("Cancel", "desk_cancel", _cancel_value(outcome.day, span_of(outcome.halves)))
-            ],
+            "elements": [button("Cancel", "desk_cancel", _cancel_value(outcome.day, span_of(outcome.halves)))],
         }
     )
-    blocks.append(
-        context_line(
-            "I'll check in with you on the morning: a desk nobody confirms is freed for others."
-        )
-    )
+    blocks.append(context_line("I'll check in with you on the morning: a desk nobody confirms is freed for others."))
     return blocks
 
 
@@ -182,9 +174,7 @@ def waitlisted_blocks(outcome: Waitlisted) -> Blocks:
         {
             "type": "actions",
             "block_id": "desk_waitlist",
-            "elements": [
-                button("Leave the waitlist", "desk_cancel", _cancel_value(outcome.day, "day"))
-            ],
+            "elements": [button("Leave the waitlist", "desk_cancel", _cancel_value(outcome.day, "day"))],
         }
     )
     return blocks
@@ -204,9 +194,7 @@ def alternative_text(alt: Alternative) -> str:
 
 
 def _alt_value(alt: Alternative) -> str:
-    needs = (
-        ",".join(sorted(alt.desk.tags & frozenset(DESK_TAGS))) if alt.kind == "fewer_needs" else ""
-    )
+    needs = ",".join(sorted(alt.desk.tags & frozenset(DESK_TAGS))) if alt.kind == "fewer_needs" else ""
     keep = "0" if alt.kind == "fewer_needs" else "1"
     return f"{alt.day.isoformat()}|{alt.span}|{alt.office}|{needs}|{keep}"
 
@@ -228,16 +216,12 @@ def outcome_blocks(outcome: BookOutcome, worker: Worker) -> tuple[str, Blocks]:
                 section(desk_line(outcome.desk, worker)),
             ]
         case Waitlisted():
-            return f"On the waitlist for {when(outcome.day, outcome.halves)}", waitlisted_blocks(
-                outcome
-            )
+            return f"On the waitlist for {when(outcome.day, outcome.halves)}", waitlisted_blocks(outcome)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def served_blocks(served: Served) -> Blocks:
-    text = (
-        f":tada: Good news: a desk came free and it's yours for {when(served.day, served.halves)}."
-    )
+    text = f":tada: Good news: a desk came free and it's yours for {when(served.day, served.halves)}."
     return [
         section(text),
         section(desk_line(served.desk, served.worker)),
@@ -288,8 +272,7 @@ def moved_blocks(moved: Moved) -> Blocks:
 def checkin_blocks(d: date, desk: DeskSpot, halves: tuple[str, ...]) -> Blocks:
     return [
         section(
-            f":sunrise: Good morning! You have *{desk.code}* ({desk.where}) today, "
-            f"{SPAN_LABELS[span_of(halves)]}."
+            f":sunrise: Good morning! You have *{desk.code}* ({desk.where}) today, {SPAN_LABELS[span_of(halves)]}."
         ),
         {
             "type": "actions",
@@ -303,14 +286,10 @@ def checkin_blocks(d: date, desk: DeskSpot, halves: tuple[str, ...]) -> Blocks:
     ]
 
 
-async def _tell(
-    deps: Deps, workspace_id: str, job: str, worker: Worker, key: str, blocks: Blocks
-) -> Send:
+async def _tell(deps: Deps, workspace_id: str, job: str, worker: Worker, key: str, blocks: Blocks) -> Send:
     """A DM through the delivery ledger: exactly once per (job, person, key)."""
     client = deps.client_for(workspace_id)
-    fallback = next(
-        (b["text"]["text"] for b in blocks if b.get("type") == "section" and b.get("text")), "Desk"
-    )
+    fallback = next((b["text"]["text"] for b in blocks if b.get("type") == "section" and b.get("text")), "Desk")
 
     async def send() -> None:
         await client.chat_postMessage(channel=worker.slack_user_id, text=fallback, blocks=blocks)
@@ -320,9 +299,7 @@ async def _tell(
 
 async def tell_served(deps: Deps, workspace_id: str, served: list[Served]) -> list[Send]:
     return [
-        await _tell(
-            deps, workspace_id, "desks.offer", s.worker, f"booking:{s.booking_id}", served_blocks(s)
-        )
+        await _tell(deps, workspace_id, "desks.offer", s.worker, f"booking:{s.booking_id}", served_blocks(s))
         for s in served
     ]
 
@@ -338,9 +315,7 @@ def window(deps: Deps) -> BookingWindow:
 async def _context(deps: Deps, workspace_id: str) -> tuple[list[str], list[DeskSpot]]:
     await ensure_desks(deps, workspace_id)
     async with deps.db.session() as session:
-        return await store.office_names(session, workspace_id), await store.active_spots(
-            session, workspace_id
-        )
+        return await store.office_names(session, workspace_id), await store.active_spots(session, workspace_id)
 
 
 def _default_office(worker: Worker, offices: list[str], spots: list[DeskSpot]) -> str | None:
@@ -382,18 +357,14 @@ async def book_for(
     return outcome
 
 
-async def do_book(
-    deps: Deps, workspace_id: str, worker: Worker, command: Book
-) -> tuple[str, Blocks]:
+async def do_book(deps: Deps, workspace_id: str, worker: Worker, command: Book) -> tuple[str, Blocks]:
     outcome = await book_for(deps, workspace_id, worker, command)
     if isinstance(outcome, str):
         return outcome, [section(f":calendar: {outcome}")]
     return outcome_blocks(outcome, worker)
 
 
-async def do_cancel(
-    deps: Deps, workspace_id: str, worker: Worker, d: date, span: Span
-) -> tuple[str, Blocks]:
+async def do_cancel(deps: Deps, workspace_id: str, worker: Worker, d: date, span: Span) -> tuple[str, Blocks]:
     cancelled, served = await store.cancel(
         deps.db,
         workspace_id,
@@ -405,10 +376,7 @@ async def do_cancel(
     )
     await tell_served(deps, workspace_id, served)
     if cancelled.desk is not None:
-        text = (
-            f"Cancelled: {cancelled.desk.code} for {when(d, cancelled.halves)}. "
-            "Thanks for freeing it up."
-        )
+        text = f"Cancelled: {cancelled.desk.code} for {when(d, cancelled.halves)}. Thanks for freeing it up."
     elif cancelled.left_waitlist:
         text = f"You've left the waitlist for {day(d)}."
     else:
@@ -425,9 +393,7 @@ async def mine_blocks(deps: Deps, workspace_id: str, worker: Worker) -> tuple[st
         prefs = await store.get_prefs(session, workspace_id, worker.staff_id)
     blocks: Blocks = [header("Your desks")]
     if not bookings and not waits:
-        blocks.append(
-            section("No desks booked. `/desk tomorrow` books one, `/desk` opens the form.")
-        )
+        blocks.append(section("No desks booked. `/desk tomorrow` books one, `/desk` opens the form."))
     blocks += booking_rows(bookings, "mine")
     for wait in waits:
         blocks.append(
@@ -458,9 +424,7 @@ def booking_rows(bookings: list[Any], prefix: str) -> Blocks:
                     "type": "mrkdwn",
                     "text": f"*{when(b.day, b.halves)}*: {b.desk.code}, {b.desk.where}{mark}",
                 },
-                "accessory": button(
-                    "Cancel", "desk_cancel", _cancel_value(b.day, span_of(b.halves))
-                ),
+                "accessory": button("Cancel", "desk_cancel", _cancel_value(b.day, span_of(b.halves))),
             }
         )
     return rows
@@ -477,9 +441,7 @@ def prefs_line(needs: frozenset[str], share: bool, recurring: list[Recurrence]) 
     return " · ".join(parts) + ". `/desk help` for more."
 
 
-async def do_every(
-    deps: Deps, workspace_id: str, worker: Worker, command: Every
-) -> tuple[str, Blocks]:
+async def do_every(deps: Deps, workspace_id: str, worker: Worker, command: Every) -> tuple[str, Blocks]:
     offices, spots = await _context(deps, workspace_id)
     recurrence = Recurrence(command.weekday, command.span, command.office, command.needs)
     async with deps.db.transaction() as session:
@@ -489,9 +451,7 @@ async def do_every(
         async with deps.db.session() as session:
             if await store.has_any_on(session, workspace_id, worker.staff_id, d):
                 continue
-        text, _ = await do_book(
-            deps, workspace_id, worker, Book(d, command.span, command.needs, command.office)
-        )
+        text, _ = await do_book(deps, workspace_id, worker, Book(d, command.span, command.needs, command.office))
         lines.append(f"• {text}")
     name = weekday_name(command.weekday)
     ahead = deps.policy.desks.horizon_days
@@ -499,17 +459,11 @@ async def do_every(
     blocks: Blocks = [section(head)]
     if lines:
         blocks.append(section("\n".join(lines)))
-    blocks.append(
-        context_line(
-            f"`/desk every {name.lower()} off` stops it; cancelling one week keeps the rest."
-        )
-    )
+    blocks.append(context_line(f"`/desk every {name.lower()} off` stops it; cancelling one week keeps the rest."))
     return head, blocks
 
 
-async def answer(
-    deps: Deps, workspace_id: str, slack_user_id: str, text: str
-) -> tuple[str, Blocks]:
+async def answer(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -> tuple[str, Blocks]:
     """The reply to `/desk TEXT` (not the form: that needs a trigger), as (fallback, blocks)."""
     async with deps.db.session() as session:
         me = await staff_by_slack_id(session, workspace_id, slack_user_id)
@@ -532,9 +486,7 @@ async def answer(
         case Cancel(day=d, span=span):
             return await do_cancel(deps, workspace_id, worker, d, span)
         case CheckIn():
-            done = await store.check_in(
-                deps.db, workspace_id, worker.staff_id, win.today, deps.clock.now()
-            )
+            done = await store.check_in(deps.db, workspace_id, worker.staff_id, win.today, deps.clock.now())
             if not done:
                 msg = "You have no desk booked today. `/desk today` books one if any are free."
                 return msg, [section(msg)]
@@ -546,9 +498,7 @@ async def answer(
             msg = f"Your standing needs: {describe_needs(prefs.needs)}."
             return msg, [
                 section(msg),
-                context_line(
-                    f"Set them with `/desk needs {DESK_TAGS[0]}`; known: {', '.join(DESK_TAGS)}."
-                ),
+                context_line(f"Set them with `/desk needs {DESK_TAGS[0]}`; known: {', '.join(DESK_TAGS)}."),
             ]
         case SetNeeds(needs=needs):
             async with deps.db.transaction() as session:
@@ -572,9 +522,7 @@ async def answer(
             return await do_every(deps, workspace_id, worker, command)
         case StopEvery(weekday=weekday):
             async with deps.db.transaction() as session:
-                stopped = await store.stop_recurrence(
-                    session, workspace_id, worker.staff_id, weekday
-                )
+                stopped = await store.stop_recurrence(session, workspace_id, worker.staff_id, weekday)
             name = weekday_name(weekday)
             msg = (
                 f"Stopped booking every {name}. Desks already booked stay booked (`/desk mine`)."
@@ -588,9 +536,7 @@ async def answer(
 # --- /whosin ---------------------------------------------------------------------------
 
 
-async def answer_whosin(
-    deps: Deps, workspace_id: str, slack_user_id: str, text: str
-) -> tuple[str, Blocks]:
+async def answer_whosin(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -> tuple[str, Blocks]:
     async with deps.db.session() as session:
         me = await staff_by_slack_id(session, workspace_id, slack_user_id)
     if me is None:
@@ -602,11 +548,7 @@ async def answer_whosin(
         return e.message, [section(e.help)]
     await ensure_desks(deps, workspace_id)
     async with deps.db.transaction() as session:
-        team = (
-            me.team
-            if ask.team_name is None
-            else await team_by_name(session, workspace_id, ask.team_name)
-        )
+        team = me.team if ask.team_name is None else await team_by_name(session, workspace_id, ask.team_name)
         if team is None:
             msg = f"There's no team called '{ask.team_name}'."
             return msg, [section(msg), section(WHOSIN_USAGE)]
@@ -614,23 +556,18 @@ async def answer_whosin(
         spots = await store.active_spots(session, workspace_id)
         offices = await store.office_names(session, workspace_id)
         taken = await store.taken(session, workspace_id, ask.day) if me.is_manager else []
-        audit.record(
-            session, workspace_id, deps.clock.now(), me.user_id, "desks.whosin", f"team:{team.id}"
-        )
+        audit.record(session, workspace_id, deps.clock.now(), me.user_id, "desks.whosin", f"team:{team.id}")
     blocks: Blocks = [header(f"{team.name}: who's in, {day(ask.day)}")]
     groups = by_zone(people)
     if not groups:
         blocks.append(section("Nobody from the team who shares their plans is booked in."))
     for group in groups:
         names = ", ".join(
-            p.name if p.halves == ("am", "pm") else f"{p.name} ({SPAN_LABELS[span_of(p.halves)]})"
-            for p in group.people
+            p.name if p.halves == ("am", "pm") else f"{p.name} ({SPAN_LABELS[span_of(p.halves)]})" for p in group.people
         )
         blocks.append(section(f"*{group.where}*\n{names}"))
     if private:
-        blocks.append(
-            context_line(f"{private} more from the team are in but keep their plans to themselves.")
-        )
+        blocks.append(context_line(f"{private} more from the team are in but keep their plans to themselves."))
     blocks.append(context_line("Only people who chose `/desk share on` are named here."))
     if me.is_manager:
         office = home_office(team.name, team.office, offices, spots)
@@ -652,9 +589,7 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": text}, "value": value}
 
 
-def form_view(
-    d: date, office: str | None, offices: list[str], needs: frozenset[str]
-) -> dict[str, Any]:
+def form_view(d: date, office: str | None, offices: list[str], needs: frozenset[str]) -> dict[str, Any]:
     halves = [_option("All day", "day"), _option("Morning", "am"), _option("Afternoon", "pm")]
     office_options = [_option(o, o) for o in offices]
     need_options = [_option(n.replace("_", " "), n) for n in DESK_TAGS]
@@ -718,9 +653,7 @@ def form_view(
     }
 
 
-async def open_form(
-    deps: Deps, workspace_id: str, slack_user_id: str, trigger_id: str, client: Any
-) -> str | None:
+async def open_form(deps: Deps, workspace_id: str, slack_user_id: str, trigger_id: str, client: Any) -> str | None:
     """Open the booking form; a reply to show instead when it can't be used."""
     async with deps.db.session() as session:
         me = await staff_by_slack_id(session, workspace_id, slack_user_id)
@@ -740,12 +673,8 @@ async def open_form(
 
 def read_form(values: dict[str, Any]) -> tuple[date | None, Span, str | None, frozenset[str]]:
     picked = values.get("day", {}).get("day", {}).get("selected_date")
-    half = ((values.get("half", {}).get("half", {}) or {}).get("selected_option") or {}).get(
-        "value", "day"
-    )
-    office = ((values.get("office", {}).get("office", {}) or {}).get("selected_option") or {}).get(
-        "value"
-    )
+    half = ((values.get("half", {}).get("half", {}) or {}).get("selected_option") or {}).get("value", "day")
+    office = ((values.get("office", {}).get("office", {}) or {}).get("selected_option") or {}).get("value")
     chosen = (values.get("needs", {}).get("needs", {}) or {}).get("selected_options") or []
     needs = frozenset(o["value"] for o in chosen if o.get("value") in DESK_TAGS)
     span: Span = half if half in ("am", "pm", "day") else "day"
@@ -773,10 +702,7 @@ async def home_blocks(deps: Deps, workspace_id: str, me: Staff) -> Blocks:
     blocks += booking_rows(bookings[:8], "home")
     for wait in waits[:4]:
         blocks.append(
-            section(
-                f":hourglass_flowing_sand: {when(wait.day, wait.span)}: "
-                f"number {wait.position} on the waitlist"
-            )
+            section(f":hourglass_flowing_sand: {when(wait.day, wait.span)}: number {wait.position} on the waitlist")
         )
     return blocks
 
@@ -813,16 +739,12 @@ async def _after_click(
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/desk")
-    async def desk_command(
-        ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any
-    ) -> None:
+    async def desk_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any) -> None:
         await ack()
         workspace_id = workspace_of(context, deps)
         text = command.get("text", "") or ""
         if not text.strip():
-            problem = await open_form(
-                deps, workspace_id, command["user_id"], command["trigger_id"], client
-            )
+            problem = await open_form(deps, workspace_id, command["user_id"], command["trigger_id"], client)
             if problem:
                 await respond(text=problem, blocks=[section(problem)], response_type="ephemeral")
             return
@@ -832,9 +754,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ephemeral_command(app, deps, "/whosin", answer_whosin)
 
     @app.view(CALLBACK)
-    async def desk_form(
-        ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any
-    ) -> None:
+    async def desk_form(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:
         picked, span, office, needs = read_form(view.get("state", {}).get("values", {}))
         win = window(deps)
         problem = "Pick a day." if picked is None else win.problem(picked, span)
@@ -854,9 +774,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await client.chat_postMessage(channel=user, text=text, blocks=blocks)
 
     @app.action("desk_checkin")
-    async def desk_checkin(
-        ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any
-    ) -> None:
+    async def desk_checkin(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
         await ack()
         workspace_id = workspace_of(context, deps)
         worker = await _worker(deps, workspace_id, body["user"]["id"])
@@ -868,16 +786,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             where = f"{done[0].desk.code} ({when(d, done[0].halves)})"
             text = f":white_check_mark: Thanks, you're checked in at {where}."
         else:
-            text = (
-                "That booking isn't yours any more: it was cancelled or released. "
-                "`/desk today` finds another."
-            )
+            text = "That booking isn't yours any more: it was cancelled or released. `/desk today` finds another."
         await _after_click(body, client, respond, deps, workspace_id, text, [section(text)])
 
     @app.action("desk_cancel")
-    async def desk_cancel(
-        ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any
-    ) -> None:
+    async def desk_cancel(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
         await ack()
         workspace_id = workspace_of(context, deps)
         worker = await _worker(deps, workspace_id, body["user"]["id"])
@@ -901,9 +814,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         worker = await _worker(deps, workspace_id, body["user"]["id"])
         if worker is None:
             return
-        day_text, span, office, needs, keep = (
-            body["actions"][0]["value"].split("|") + ["", "", "", "", "1"]
-        )[:5]
+        day_text, span, office, needs, keep = (body["actions"][0]["value"].split("|") + ["", "", "", "", "1"])[:5]
         # An alternative replaces the worker's waitlist place for that day only if they take it.
         command = Book(
             date.fromisoformat(day_text),

@@ -106,9 +106,7 @@ class Recorded:
     date_problem: bool = False
 
 
-async def record(
-    deps: Deps, workspace_id: str, me: Staff, ref: str, visited_on: date, confirmed: bool
-) -> Recorded:
+async def record(deps: Deps, workspace_id: str, me: Staff, ref: str, visited_on: date, confirmed: bool) -> Recorded:
     on = today(deps.clock)
     rules = deps.policy.visits.rules()
     async with deps.db.transaction() as session:
@@ -136,12 +134,8 @@ async def record(
                 needs_confirm=True,
                 date_problem=True,
             )
-        added = await record_visit(
-            session, workspace_id, child, visited_on, STATUTORY, me.id, deps.clock.now()
-        )
-        audit.record(
-            session, workspace_id, deps.clock.now(), me.user_id, "visits.record", f"child:{ref}"
-        )
+        added = await record_visit(session, workspace_id, child, visited_on, STATUTORY, me.id, deps.clock.now())
+        audit.record(session, workspace_id, deps.clock.now(), me.user_id, "visits.record", f"child:{ref}")
         latest = max(facts.last_visit_on or visited_on, visited_on)
         upcoming = next_visit(replace(facts, last_visit_on=latest), on, rules, deps.calendar)
     first = (
@@ -174,9 +168,7 @@ def _visit_reply(result: Recorded, ref: str, visited_on: date) -> Blocks:
     return blocks
 
 
-async def answer_visit(
-    deps: Deps, workspace_id: str, slack_user_id: str, text: str
-) -> tuple[str, Blocks]:
+async def answer_visit(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -> tuple[str, Blocks]:
     """The reply to `/visit TEXT`."""
     try:
         command = parse_visit(text, today(deps.clock))
@@ -188,9 +180,7 @@ async def answer_visit(
     if isinstance(command, VisitsHelp):
         return "How to use /visit", [section(VISIT_USAGE)]
     assert isinstance(command, RecordVisit)
-    result = await record(
-        deps, workspace_id, me, command.child_ref, command.visited_on, command.confirmed
-    )
+    result = await record(deps, workspace_id, me, command.child_ref, command.visited_on, command.confirmed)
     return result.message, _visit_reply(result, command.child_ref, command.visited_on)
 
 
@@ -226,15 +216,9 @@ def reminder_blocks(due: list[ChildDue], on: date) -> Blocks:
         parts.append(f"{overdue} overdue")
     if soon:
         parts.append(f"{soon} due soon")
-    blocks: Blocks = [
-        section(f":sunrise: Good morning. Visits and reviews for {day(on)}: {', '.join(parts)}.")
-    ]
+    blocks: Blocks = [section(f":sunrise: Good morning. Visits and reviews for {day(on)}: {', '.join(parts)}.")]
     blocks += due_blocks(due)
-    blocks.append(
-        context_line(
-            "Most urgent first. Record a visit with the button or `/visit CHILD_REF [DATE]`."
-        )
-    )
+    blocks.append(context_line("Most urgent first. Record a visit with the button or `/visit CHILD_REF [DATE]`."))
     return blocks
 
 
@@ -279,9 +263,7 @@ async def _team_visits(deps: Deps, workspace_id: str, me: Staff) -> tuple[str, B
     async with deps.db.transaction() as session:
         held = await held_children(session, workspace_id, team_id=me.team_id)
         history = await visit_history(session, workspace_id, since, [h.child_id for h in held])
-        audit.record(
-            session, workspace_id, deps.clock.now(), me.user_id, "visits.team", f"team:{me.team_id}"
-        )
+        audit.record(session, workspace_id, deps.clock.now(), me.user_id, "visits.team", f"team:{me.team_id}")
     rows: dict[str, WorkerRow] = {}
     overdue_lines: list[str] = []
     total = Compliance()
@@ -319,8 +301,7 @@ async def _team_visits(deps: Deps, workspace_id: str, me: Staff) -> tuple[str, B
         blocks.append(section("Nothing overdue in the team :seedling:"))
     blocks.append(
         context_line(
-            f"As of {day(on)}. On time: visits made by their due date, out of visits due "
-            "(over the last 4 weeks)."
+            f"As of {day(on)}. On time: visits made by their due date, out of visits due (over the last 4 weeks)."
         )
     )
     return f"{me.team.name}: visits", blocks
@@ -340,9 +321,7 @@ async def _explain(deps: Deps, workspace_id: str, me: Staff, ref: str) -> tuple[
         if found is None or not may_view(me, owner):
             msg = f"I can't find {ref} among the children you can see."
             return msg, [section(msg)]
-        audit.record(
-            session, workspace_id, deps.clock.now(), me.user_id, "visits.explain", f"child:{ref}"
-        )
+        audit.record(session, workspace_id, deps.clock.now(), me.user_id, "visits.explain", f"child:{ref}")
     _, facts = found
     lines = explain(facts, on, deps.policy.visits.rules(), deps.calendar)
     blocks: Blocks = [header(f"{ref}: what's due and why")]
@@ -357,9 +336,7 @@ async def _explain(deps: Deps, workspace_id: str, me: Staff, ref: str) -> tuple[
     return f"{ref}: what's due and why", blocks
 
 
-async def answer_visits(
-    deps: Deps, workspace_id: str, slack_user_id: str, text: str
-) -> tuple[str, Blocks]:
+async def answer_visits(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -> tuple[str, Blocks]:
     """The reply to `/visits TEXT`."""
     try:
         command = parse_visits(text)
@@ -401,16 +378,9 @@ def digest_blocks(digest: Digest) -> Blocks:
         )
     )
     if digest.overdue:
-        lines = [
-            f"• {line.child_ref}: {describe(line.obligation)} ({line.worker})"
-            for line in digest.overdue[:120]
-        ]
+        lines = [f"• {line.child_ref}: {describe(line.obligation)} ({line.worker})" for line in digest.overdue[:120]]
         for start in range(0, len(lines), 40):
-            blocks.append(
-                section(
-                    ("*Overdue*\n" if start == 0 else "") + "\n".join(lines[start : start + 40])
-                )
-            )
+            blocks.append(section(("*Overdue*\n" if start == 0 else "") + "\n".join(lines[start : start + 40])))
         if len(digest.overdue) > 120:
             blocks.append(context_line(f"…and {len(digest.overdue) - 120} more."))
     else:
@@ -435,8 +405,7 @@ def lapse_blocks(ref: str, worker: str, obligation: Obligation) -> Blocks:
     return [
         section(f":bell: {lapse_text(ref, worker, obligation)}"),
         context_line(
-            f"You'll hear about this once. `/visits {ref}` shows why it is due; "
-            "`/visits team` shows the whole team."
+            f"You'll hear about this once. `/visits {ref}` shows why it is due; `/visits team` shows the whole team."
         ),
     ]
 
@@ -445,9 +414,7 @@ def lapse_blocks(ref: str, worker: str, obligation: Obligation) -> Blocks:
 
 
 def record_modal(ref: str, on: date, last_visit_on: date | None) -> dict[str, Any]:
-    last = (
-        f"Last recorded visit: {day(last_visit_on)}." if last_visit_on else "No visit recorded yet."
-    )
+    last = f"Last recorded visit: {day(last_visit_on)}." if last_visit_on else "No visit recorded yet."
     return {
         "type": "modal",
         "callback_id": MODAL,
@@ -528,9 +495,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ephemeral_command(app, deps, "/visits", answer_visits)
 
     @app.action(RECORD_ACTION)
-    async def record_button(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, context: Any
-    ) -> None:
+    async def record_button(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, context: Any) -> None:
         await ack()
         workspace_id = workspace_of(context, deps)
         ref = str(action.get("value", ""))
@@ -542,9 +507,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 owner = await session.get(Staff, found[0].allocated_to)
         if me is None or found is None or not may_record(me, owner):
             # A DM, not `respond`: a button on App Home has no response_url.
-            await client.chat_postMessage(
-                channel=body["user"]["id"], text=NOT_YOURS.format(ref=ref)
-            )
+            await client.chat_postMessage(channel=body["user"]["id"], text=NOT_YOURS.format(ref=ref))
             return
         modal = record_modal(ref, today(deps.clock), found[1].last_visit_on)
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
@@ -564,17 +527,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await respond(text=result.message, blocks=[section(result.message)], replace_original=True)
 
     @app.view(MODAL)
-    async def record_submitted(
-        ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any
-    ) -> None:
+    async def record_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:
         workspace_id = workspace_of(context, deps)
         user = body["user"]["id"]
         ref = str(view.get("private_metadata", ""))
         visited_on, confirmed = _submitted(view)
         if visited_on is None:
-            await ack(
-                response_action="errors", errors={"visited_on": "Pick the date of the visit."}
-            )
+            await ack(response_action="errors", errors={"visited_on": "Pick the date of the visit."})
             return
         me = await asker(deps, workspace_id, user)
         if me is None:
@@ -585,12 +544,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not result.ok:
             problem = result.message
             if result.needs_confirm:
-                problem = (
-                    "That's before the last recorded visit. Tick the box below to add it anyway."
-                )
+                problem = "That's before the last recorded visit. Tick the box below to add it anyway."
             await ack(response_action="errors", errors={"visited_on": problem[:150]})
             return
         await ack()
-        await client.chat_postMessage(
-            channel=user, text=result.message, blocks=[section(result.message)]
-        )
+        await client.chat_postMessage(channel=user, text=result.message, blocks=[section(result.message)])

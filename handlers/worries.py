@@ -85,7 +85,9 @@ TAKE = "worries.take"
 OPEN = "worries.open"
 RECORD = "worries.record_outcome"
 
-PRIVACY_NOTE = "Only the people this went to, the raiser and their managers can read the worry; each reading is recorded."
+PRIVACY_NOTE = (
+    "Only the people this went to, the raiser and their managers can read the worry; each reading is recorded."
+)
 
 
 # --- Block Kit -------------------------------------------------------------------
@@ -114,9 +116,7 @@ def _input(
     return block
 
 
-def _text_input(
-    max_length: int = 3000, multiline: bool = True, initial: str | None = None
-) -> dict[str, Any]:
+def _text_input(max_length: int = 3000, multiline: bool = True, initial: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "multiline": multiline,
@@ -190,9 +190,7 @@ def full_view(worry: Worry, card: WorryCard, worker_name: str | None) -> dict[st
     ]
     if worry.state == "closed" and worry.outcome:
         held = f" (held by {worker_name})" if worker_name else ""
-        blocks.append(
-            section(f"*Outcome: {OUTCOME_LABELS[worry.outcome]}{held}*\n{worry.outcome_note or ''}")
-        )
+        blocks.append(section(f"*Outcome: {OUTCOME_LABELS[worry.outcome]}{held}*\n{worry.outcome_note or ''}"))
     blocks.append(context_line("This view is recorded. Please don't copy the worry into channels."))
     return {
         "type": "modal",
@@ -265,9 +263,7 @@ def _actions(*elements: dict[str, Any]) -> dict[str, Any]:
     return {"type": "actions", "elements": list(elements)}
 
 
-def routed_blocks(
-    worry: Worry, raiser: Staff, deps: Deps, to_channel: bool, lead: str | None = None
-) -> Blocks:
+def routed_blocks(worry: Worry, raiser: Staff, deps: Deps, to_channel: bool, lead: str | None = None) -> Blocks:
     """A worry waiting to be taken: summary only, never the free text."""
     if lead is None:
         lead = (
@@ -381,9 +377,7 @@ def _worry_id(body: dict[str, Any]) -> int | None:
 
 async def _tell(client: Any, body: dict[str, Any], user: str, text: str) -> None:
     """A short private answer to someone who pressed a button, wherever it was."""
-    channel = ((body.get("container") or {}).get("channel_id")) or (body.get("channel") or {}).get(
-        "id"
-    )
+    channel = ((body.get("container") or {}).get("channel_id")) or (body.get("channel") or {}).get("id")
     try:
         if channel and not str(channel).startswith("D"):
             await client.chat_postEphemeral(channel=channel, user=user, text=text)
@@ -453,16 +447,10 @@ async def create_and_route(
         if not people and duty is None:
             # Nobody in and no duty channel: the receiving team's managers (or the raiser's) have it now.
             people = [
-                m
-                for m in await managers_of(session, workspace_id, [dest.team.id if dest else None])
-                if m.id != me.id
+                m for m in await managers_of(session, workspace_id, [dest.team.id if dest else None]) if m.id != me.id
             ]
             if not people:
-                people = [
-                    m
-                    for m in await managers_of(session, workspace_id, [me.team_id])
-                    if m.id != me.id
-                ]
+                people = [m for m in await managers_of(session, workspace_id, [me.team_id]) if m.id != me.id]
         for person in people:
             add_recipient(session, workspace_id, worry.id, person.id, "route", None, None)
         raiser = me
@@ -484,11 +472,7 @@ async def create_and_route(
         rows = await recipients(session, workspace_id, worry_id)
         for staff_id, channel, ts in posted:
             row = next(
-                (
-                    r
-                    for r in rows
-                    if r.staff_id == staff_id and r.staff_id is not None and r.ts is None
-                ),
+                (r for r in rows if r.staff_id == staff_id and r.staff_id is not None and r.ts is None),
                 None,
             )
             if row is not None:
@@ -497,9 +481,7 @@ async def create_and_route(
                 add_recipient(session, workspace_id, worry_id, staff_id, "duty", channel, ts)
     if people:
         who = ", ".join(f"<@{p.slack_user_id}>" for p in people)
-        where_text = f"has gone to {who}" + (
-            f" ({team_name}, in the office today)" if team_name else ""
-        )
+        where_text = f"has gone to {who}" + (f" ({team_name}, in the office today)" if team_name else "")
     elif duty is not None:
         where_text = f"has gone to <#{duty}|duty>: nobody from {team_name} is in the office today"
     else:
@@ -561,9 +543,7 @@ async def take(deps: Deps, client: Any, body: dict[str, Any], workspace_id: str,
         me = await staff_by_slack_id(session, workspace_id, user)
         worry = await get_worry(session, workspace_id, worry_id)
         if me is None or worry is None:
-            await _tell(
-                client, body, user, NOT_ON_STAFF if me is None else "I can't find that worry."
-            )
+            await _tell(client, body, user, NOT_ON_STAFF if me is None else "I can't find that worry.")
             return
         allowed = can_take(as_viewer(me), await parties(session, workspace_id, worry))
         won = allowed and await claim(session, workspace_id, worry_id, me.id, now)
@@ -606,9 +586,7 @@ async def start_thread(deps: Deps, client: Any, workspace_id: str, worry_id: int
     assert card.owner_slack_id is not None
     channel = card.owner_slack_id
     try:
-        opened = await client.conversations_open(
-            users=f"{card.raiser_slack_id},{card.owner_slack_id}"
-        )
+        opened = await client.conversations_open(users=f"{card.raiser_slack_id},{card.owner_slack_id}")
         channel = str(opened["channel"]["id"])
     except SlackApiError as e:
         log.warning("group DM for a worry not opened: %s", e.response.get("error"))
@@ -650,11 +628,7 @@ async def show_worry(
             pass
         else:
             card = (await cards(session, workspace_id, [worry]))[0]
-            worker = (
-                await session.get(Staff, worry.outcome_worker_id)
-                if worry.outcome_worker_id
-                else None
-            )
+            worker = await session.get(Staff, worry.outcome_worker_id) if worry.outcome_worker_id else None
             view = full_view(worry, card, worker.name if worker else None)
             audit.record(session, workspace_id, now, me.user_id, "worry.view", f"worry:{worry_id}")
     if not allowed:
@@ -673,9 +647,7 @@ async def show_worry(
     return True
 
 
-async def open_outcome(
-    deps: Deps, client: Any, body: dict[str, Any], workspace_id: str, user: str
-) -> None:
+async def open_outcome(deps: Deps, client: Any, body: dict[str, Any], workspace_id: str, user: str) -> None:
     worry_id = _worry_id(body)
     if worry_id is None:
         return
@@ -708,14 +680,10 @@ async def notify_outcome(deps: Deps, client: Any, workspace_id: str, worry_id: i
         card = (await cards(session, workspace_id, [worry]))[0]
         raiser = await session.get(Staff, worry.raiser_id)
         owner = await session.get(Staff, worry.owner_id)
-        worker = (
-            await session.get(Staff, worry.outcome_worker_id) if worry.outcome_worker_id else None
-        )
+        worker = await session.get(Staff, worry.outcome_worker_id) if worry.outcome_worker_id else None
         managers: list[Staff] = []
         if worry.outcome == "step_up" and raiser is not None and owner is not None:
-            social_work_team = (
-                raiser.team_id if raiser.team.kind == "social_work" else owner.team_id
-            )
+            social_work_team = raiser.team_id if raiser.team.kind == "social_work" else owner.team_id
             managers = await managers_of(session, workspace_id, [social_work_team])
     assert raiser is not None and owner is not None
     outcome = OUTCOME_LABELS.get(worry.outcome or "", "closed")
@@ -748,25 +716,18 @@ async def list_blocks(deps: Deps, workspace_id: str, me: Staff) -> tuple[str, Bl
     now = _now(deps)
     policy = deps.policy.worries
     async with deps.db.session() as session:
-        mine_to_do = await cards(
-            session, workspace_id, await routed_to(session, workspace_id, me.id)
-        )
+        mine_to_do = await cards(session, workspace_id, await routed_to(session, workspace_id, me.id))
         raised = await cards(session, workspace_id, await raised_by(session, workspace_id, me.id))
         team: list[WorryCard] = []
         outcomes: dict[str, int] = {}
         if me.role == "manager":
-            team = await cards(
-                session, workspace_id, await team_open(session, workspace_id, me.team_id)
-            )
-            outcomes = dict(
-                await team_outcomes(session, workspace_id, me.team_id, now - timedelta(days=90))
-            )
+            team = await cards(session, workspace_id, await team_open(session, workspace_id, me.team_id))
+            outcomes = dict(await team_outcomes(session, workspace_id, me.team_id, now - timedelta(days=90)))
 
     def overdue(card: WorryCard) -> bool:
         return (
             card.state == "open"
-            and now
-            >= chase_times(card.raised_at, card.urgency, policy, deps.calendar, now.tzinfo).nudge_at
+            and now >= chase_times(card.raised_at, card.urgency, policy, deps.calendar, now.tzinfo).nudge_at
         )
 
     blocks: Blocks = [header("Worries")]
@@ -782,39 +743,23 @@ async def list_blocks(deps: Deps, workspace_id: str, me: Staff) -> tuple[str, Bl
     if raised:
         blocks.append(section("*You raised*"))
         for card in raised[:15]:
-            blocks.append(
-                _line_with(
-                    _card_line(card, deps, overdue(card)), button("Open", OPEN, str(card.id))
-                )
-            )
+            blocks.append(_line_with(_card_line(card, deps, overdue(card)), button("Open", OPEN, str(card.id))))
     if me.role == "manager":
         late = sum(1 for c in team if overdue(c))
         blocks.append(
-            section(
-                f"*Your team* ({me.team.name}): {len(team)} open, {late} waiting longer than they should."
-            )
+            section(f"*Your team* ({me.team.name}): {len(team)} open, {late} waiting longer than they should.")
         )
         for card in team[:20]:
-            blocks.append(
-                _line_with(
-                    _card_line(card, deps, overdue(card)), button("Open", OPEN, str(card.id))
-                )
-            )
+            blocks.append(_line_with(_card_line(card, deps, overdue(card)), button("Open", OPEN, str(card.id))))
         counts = ", ".join(f"{OUTCOME_LABELS[o]} {outcomes.get(o, 0)}" for o in OUTCOMES)
         blocks.append(context_line(f"Closed in the last 90 days: {counts}."))
     if len(blocks) == 1:
-        blocks.append(
-            section("Nothing open: no worries waiting for you and none you raised still open.")
-        )
-    blocks.append(
-        context_line("`/worried` raises a new one. Lists show references and scales only.")
-    )
+        blocks.append(section("Nothing open: no worries waiting for you and none you raised still open."))
+    blocks.append(context_line("`/worried` raises a new one. Lists show references and scales only."))
     return "Worries", blocks
 
 
-async def answer(
-    deps: Deps, workspace_id: str, slack_user_id: str, text: str
-) -> tuple[str, Blocks, str | None]:
+async def answer(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -> tuple[str, Blocks, str | None]:
     """The reply to `/worried TEXT`: (fallback, blocks, child ref to open the modal with, or None)."""
     try:
         command = parse_command(text)
@@ -835,9 +780,7 @@ async def answer(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def answer_dm(
-    deps: Deps, workspace_id: str, slack_user_id: str, text: str
-) -> tuple[str, Blocks]:
+async def answer_dm(deps: Deps, workspace_id: str, slack_user_id: str, text: str) -> tuple[str, Blocks]:
     """`worried` typed in the bot's DM: a message can't open a modal, so offer the button."""
     fallback, blocks, ref = await answer(deps, workspace_id, slack_user_id, text)
     if ref is None:
@@ -877,14 +820,10 @@ async def home_blocks(deps: Deps, workspace_id: str, me: Staff) -> Blocks:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/worried")
-    async def worried_command(
-        ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any
-    ) -> None:
+    async def worried_command(ack: Any, command: dict[str, Any], respond: Any, client: Any, context: Any) -> None:
         await ack()
         workspace_id = workspace_of(context, deps)
-        text, blocks, ref = await answer(
-            deps, workspace_id, command["user_id"], command.get("text", "")
-        )
+        text, blocks, ref = await answer(deps, workspace_id, command["user_id"], command.get("text", ""))
         if ref is None:
             await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
@@ -897,9 +836,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await client.views_open(trigger_id=body["trigger_id"], view=raise_modal(ref))
 
     @app.view(RAISE_VIEW)
-    async def raise_submitted(
-        ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any
-    ) -> None:
+    async def raise_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:
         workspace_id = workspace_of(context, deps)
         user = body["user"]["id"]
         values = _values(view)
@@ -984,27 +921,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             worry = await get_worry(session, workspace_id, worry_id)
             if draft is not None and draft.worker_id is not None:
                 worker = await session.get(Staff, draft.worker_id)
-                if (
-                    worker is None
-                    or worker.workspace_id != workspace_id
-                    or worker.role != "early_help"
-                ):
+                if worker is None or worker.workspace_id != workspace_id or worker.role != "early_help":
                     errors = {"worker": "Choose an early help worker."}
-            if not errors and (
-                me is None or worry is None or worry.owner_id != me.id or worry.state != "claimed"
-            ):
+            if not errors and (me is None or worry is None or worry.owner_id != me.id or worry.state != "claimed"):
                 errors = {"outcome": "This worry is already closed, or it isn't yours to close."}
             if errors or draft is None or me is None or worry is None:
                 await ack(response_action="errors", errors=errors)
                 return
             if not await close(session, workspace_id, worry, me.id, draft, now):
-                await ack(
-                    response_action="errors", errors={"outcome": "This worry is already closed."}
-                )
+                await ack(response_action="errors", errors={"outcome": "This worry is already closed."})
                 return
-            audit.record(
-                session, workspace_id, now, me.user_id, "worry.outcome", f"worry:{worry_id}"
-            )
+            audit.record(session, workspace_id, now, me.user_id, "worry.outcome", f"worry:{worry_id}")
         await ack()
         await refresh_messages(deps, client, workspace_id, worry_id)
         await notify_outcome(deps, client, workspace_id, worry_id)

@@ -45,14 +45,10 @@ class Allocation(WorkspaceScoped, Base):
 
 
 async def child_by_ref(session: AsyncSession, workspace_id: str, child_ref: str) -> Child | None:
-    return await session.scalar(
-        select(Child).where(Child.workspace_id == workspace_id, Child.child_ref == child_ref)
-    )
+    return await session.scalar(select(Child).where(Child.workspace_id == workspace_id, Child.child_ref == child_ref))
 
 
-async def reallocate(
-    session: AsyncSession, child: Child, staff_id: int | None, on: date
-) -> bool:
+async def reallocate(session: AsyncSession, child: Child, staff_id: int | None, on: date) -> bool:
     """Move `child` to `staff_id` (None: de-allocate) from `on`; True if it changed."""
     if child.allocated_to == staff_id:
         return False
@@ -67,7 +63,5 @@ async def reallocate(
             current.end_on = on
     child.allocated_to = staff_id
     if staff_id is not None:
-        session.add(
-            Allocation(workspace_id=child.workspace_id, child_id=child.id, staff_id=staff_id, start_on=on)
-        )
+        session.add(Allocation(workspace_id=child.workspace_id, child_id=child.id, staff_id=staff_id, start_on=on))
     return True

@@ -233,26 +233,18 @@ def _insert(session: AsyncSession) -> Any:
 
 async def active_spots(session: AsyncSession, workspace_id: str) -> list[DeskSpot]:
     rows = await session.execute(
-        select(*_SPOT_COLUMNS)
-        .where(Desk.workspace_id == workspace_id, Desk.active.is_(True))
-        .order_by(Desk.id)
+        select(*_SPOT_COLUMNS).where(Desk.workspace_id == workspace_id, Desk.active.is_(True)).order_by(Desk.id)
     )
     return [_spot_row(r) for r in rows]
 
 
 async def has_desks(session: AsyncSession, workspace_id: str) -> bool:
-    return bool(
-        await session.scalar(
-            select(func.count()).select_from(Desk).where(Desk.workspace_id == workspace_id)
-        )
-    )
+    return bool(await session.scalar(select(func.count()).select_from(Desk).where(Desk.workspace_id == workspace_id)))
 
 
 async def office_names(session: AsyncSession, workspace_id: str) -> list[str]:
     rows = await session.scalars(
-        select(Desk.office)
-        .where(Desk.workspace_id == workspace_id, Desk.active.is_(True))
-        .group_by(Desk.office)
+        select(Desk.office).where(Desk.workspace_id == workspace_id, Desk.active.is_(True)).group_by(Desk.office)
     )
     seen = list(rows)
     first_id = {
@@ -303,10 +295,7 @@ async def sync_layout(
     or put back on the waitlist. The caller tells the people in `moved`.
     """
     report = SyncReport()
-    existing = {
-        d.code: d
-        for d in await session.scalars(select(Desk).where(Desk.workspace_id == workspace_id))
-    }
+    existing = {d.code: d for d in await session.scalars(select(Desk).where(Desk.workspace_id == workspace_id))}
     wanted = layout.spots()
     codes = {s.code for s in wanted}
     for spot in wanted:
@@ -333,9 +322,7 @@ async def sync_layout(
         report.removed += 1
     await session.flush()
     if gone:
-        report.moved = await _rehome(
-            session, workspace_id, [d.id for d in gone], today, now, scarce
-        )
+        report.moved = await _rehome(session, workspace_id, [d.id for d in gone], today, now, scarce)
     return report
 
 
@@ -376,22 +363,14 @@ async def _rehome(
             row.status, row.live, row.ended_at = "moved", None, now
         await session.flush()
         prefs = await get_prefs(session, workspace_id, staff_id)
-        office = (
-            old.office
-            if old.office in offices
-            else home_office(worker.team, worker.team_office, offices, spots)
-        )
+        office = old.office if old.office in offices else home_office(worker.team, worker.team_office, offices, spots)
         new_desk: DeskSpot | None = None
         booking_id = group[0].id
         if office is not None:
             request = Request(staff_id, day, halves, office, prefs.needs, worker.team)
             snapshot = await look(session, workspace_id, request, worker)
-            for desk in rank_desks(
-                snapshot.free, request, snapshot.mates, snapshot.waiting, scarce
-            )[:TRIES_PER_LOOK]:
-                ids = await try_claim(
-                    session, workspace_id, staff_id, desk.id, day, halves, now, "moved"
-                )
+            for desk in rank_desks(snapshot.free, request, snapshot.mates, snapshot.waiting, scarce)[:TRIES_PER_LOOK]:
+                ids = await try_claim(session, workspace_id, staff_id, desk.id, day, halves, now, "moved")
                 if ids:
                     new_desk, booking_id = desk, ids[0]
                     break
@@ -458,12 +437,7 @@ async def try_claim(
     so it is safe inside a longer transaction on PostgreSQL.
     """
     rows = _booking_rows(workspace_id, staff_id, desk_id, day, halves, now, source, status)
-    stmt = (
-        _insert(session)(DeskBooking)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(DeskBooking.id)
-    )
+    stmt = _insert(session)(DeskBooking).values(rows).on_conflict_do_nothing().returning(DeskBooking.id)
     ids = sorted((await session.execute(stmt)).scalars())
     if len(ids) == len(rows):
         return ids
@@ -481,9 +455,7 @@ class Snapshot:
 
 
 def _live_on(day: date, halves: Sequence[str]) -> Any:
-    return (
-        (DeskBooking.day == day) & DeskBooking.half.in_(list(halves)) & (DeskBooking.live == LIVE)
-    )
+    return (DeskBooking.day == day) & DeskBooking.half.in_(list(halves)) & (DeskBooking.live == LIVE)
 
 
 async def free_spots(
@@ -494,9 +466,7 @@ async def free_spots(
     office: str | None = None,
 ) -> list[DeskSpot]:
     """Active desks with no live booking in any of `halves` on `day`."""
-    taken = select(DeskBooking.desk_id).where(
-        DeskBooking.workspace_id == workspace_id, _live_on(day, halves)
-    )
+    taken = select(DeskBooking.desk_id).where(DeskBooking.workspace_id == workspace_id, _live_on(day, halves))
     query = select(*_SPOT_COLUMNS).where(
         Desk.workspace_id == workspace_id, Desk.active.is_(True), Desk.id.not_in(taken)
     )
@@ -518,9 +488,7 @@ async def free_by_day(
         )
     )
     taken = {(d, day, h) for d, day, h in rows.all()}
-    return {
-        day: {h: [s for s in spots if (s.id, day, h) not in taken] for h in HALVES} for day in days
-    }
+    return {day: {h: [s for s in spots if (s.id, day, h) not in taken] for h in HALVES} for day in days}
 
 
 def _free_for(by_half: dict[Half, list[DeskSpot]], halves: Sequence[Half]) -> list[DeskSpot]:
@@ -528,16 +496,10 @@ def _free_for(by_half: dict[Half, list[DeskSpot]], halves: Sequence[Half]) -> li
     return [d for d in by_half[halves[0]] if d.id in ids]
 
 
-async def look(
-    session: AsyncSession, workspace_id: str, request: Request, worker: Worker
-) -> Snapshot:
+async def look(session: AsyncSession, workspace_id: str, request: Request, worker: Worker) -> Snapshot:
     free = await free_spots(session, workspace_id, request.day, request.halves, request.office)
-    mates = await team_spots(
-        session, workspace_id, worker.team_id, request.day, exclude_staff=worker.staff_id
-    )
-    waiting = await waiting_needs(
-        session, workspace_id, request.day, request.halves, exclude_staff=worker.staff_id
-    )
+    mates = await team_spots(session, workspace_id, worker.team_id, request.day, exclude_staff=worker.staff_id)
+    waiting = await waiting_needs(session, workspace_id, request.day, request.halves, exclude_staff=worker.staff_id)
     return Snapshot(free, mates, waiting)
 
 
@@ -589,9 +551,7 @@ async def waiting_needs(
     return [n for n in (tags_of(t) for t in await session.scalars(query)) if n]
 
 
-async def _mine_on(
-    session: AsyncSession, workspace_id: str, staff_id: int, day: date
-) -> list[DeskBooking]:
+async def _mine_on(session: AsyncSession, workspace_id: str, staff_id: int, day: date) -> list[DeskBooking]:
     return list(
         await session.scalars(
             select(DeskBooking).where(
@@ -787,9 +747,7 @@ def _next_batch(queue: list[_Ask]) -> tuple[list[_Ask], list[_Ask]]:
     return batch, later
 
 
-async def _answer_batch(
-    db: Database, workspace_id: str, day: date, scarce: tuple[str, ...], batch: list[_Ask]
-) -> None:
+async def _answer_batch(db: Database, workspace_id: str, day: date, scarce: tuple[str, ...], batch: list[_Ask]) -> None:
     # Every caller gets an answer or the exception: none may wait for ever.
     try:
         answers = await _allocate(db, workspace_id, day, scarce, batch)
@@ -833,11 +791,7 @@ class _Day:
 
     def needs_waiting(self, halves: tuple[Half, ...], staff_id: int) -> list[frozenset[str]]:
         return list(
-            dict.fromkeys(
-                needs
-                for s, (wants, needs) in self.waiting.items()
-                if s != staff_id and wants & set(halves)
-            )
+            dict.fromkeys(needs for s, (wants, needs) in self.waiting.items() if s != staff_id and wants & set(halves))
         )
 
     def seat(self, worker: Worker, desk: DeskSpot, halves: tuple[Half, ...]) -> None:
@@ -1008,16 +962,12 @@ async def _write(
     return landed
 
 
-async def _claim_all(
-    session: AsyncSession, workspace_id: str, day: date, claims: list[_Claim]
-) -> dict[int, list[int]]:
+async def _claim_all(session: AsyncSession, workspace_id: str, day: date, claims: list[_Claim]) -> dict[int, list[int]]:
     """`try_claim` for every claim at once: each lands whole or not at all."""
     rows = [
         row
         for c in claims
-        for row in _booking_rows(
-            workspace_id, c.ask.worker.staff_id, c.desk.id, day, c.halves, c.ask.now, c.ask.source
-        )
+        for row in _booking_rows(workspace_id, c.ask.worker.staff_id, c.desk.id, day, c.halves, c.ask.now, c.ask.source)
     ]
     # In desk order: two processes claiming the same desks then wait for each other
     # in the same order, never in a circle.
@@ -1041,9 +991,7 @@ async def _claim_all(
     return landed
 
 
-async def _wait_all(
-    session: AsyncSession, workspace_id: str, day: date, waits: list[_Wait]
-) -> None:
+async def _wait_all(session: AsyncSession, workspace_id: str, day: date, waits: list[_Wait]) -> None:
     """`wait` for every waitlisted request at once, in arrival order: ids break
     ties in the queue, and the batch's requests share a moment more often than not."""
     rows: list[dict[str, Any]] = [
@@ -1061,10 +1009,7 @@ async def _wait_all(
     placed: set[int] = set()
     for chunk in _chunks(rows):
         stmt = (
-            _insert(session)(DeskWaitlist)
-            .values(list(chunk))
-            .on_conflict_do_nothing()
-            .returning(DeskWaitlist.staff_id)
+            _insert(session)(DeskWaitlist).values(list(chunk)).on_conflict_do_nothing().returning(DeskWaitlist.staff_id)
         )
         placed.update((await session.execute(stmt)).scalars())
     # Asking again keeps the place and updates the details.
@@ -1122,9 +1067,7 @@ async def _answer_waits(
             later = [(d, _free_for(free[d], halves)) for d in w.ask.later_days[:5]]
             by_half: dict[str, Sequence[DeskSpot]] = {h: free[day][h] for h in HALVES}
             alts = alternatives(w.request, by_half, w.waiting, scarce, later)
-            outcome = Waitlisted(
-                day, halves, w.ask.office, w.ask.needs, positions.get(staff_id, 0), tuple(alts)
-            )
+            outcome = Waitlisted(day, halves, w.ask.office, w.ask.needs, positions.get(staff_id, 0), tuple(alts))
         answers[id(w.ask)] = (outcome, [])
     # The others served are told once, by the first to wait: the pass was theirs.
     first = id(waits[0].ask)
@@ -1164,10 +1107,7 @@ async def _holding(
     found: dict[int, tuple[DeskSpot, set[str], int]] = {}
     for booking_id, staff_id, half, *desk in rows:
         found.setdefault(staff_id, (_spot_row(desk), set(), booking_id))[1].add(half)
-    return {
-        s: (desk, tuple(h for h in HALVES if h in halves), first)
-        for s, (desk, halves, first) in found.items()
-    }
+    return {s: (desk, tuple(h for h in HALVES if h in halves), first) for s, (desk, halves, first) in found.items()}
 
 
 async def _book(
@@ -1205,9 +1145,7 @@ async def _book(
         for desk in _attempts(ranked, worker.staff_id, round_no):
             try:
                 async with db.transaction() as session:
-                    ids = await try_claim(
-                        session, workspace_id, worker.staff_id, desk.id, day, wanted, now, source
-                    )
+                    ids = await try_claim(session, workspace_id, worker.staff_id, desk.id, day, wanted, now, source)
                     if ids is None:
                         raise _Lost
                     await session.execute(
@@ -1235,9 +1173,7 @@ async def _book(
         served = await fill_waitlist(db, workspace_id, day, now, scarce)
         for s in served:
             if s.worker.staff_id == worker.staff_id:
-                return Booked(s.desk, day, s.halves, s.booking_id, already), [
-                    o for o in served if o is not s
-                ]
+                return Booked(s.desk, day, s.halves, s.booking_id, already), [o for o in served if o is not s]
         if served:
             async with db.session() as session:
                 free = await free_by_day(session, workspace_id, days)
@@ -1261,9 +1197,7 @@ async def _book(
     return Waitlisted(day, wanted, office, needs, position, tuple(alts)), served
 
 
-async def waitlist_position(
-    session: AsyncSession, workspace_id: str, staff_id: int, day: date
-) -> int | None:
+async def waitlist_position(session: AsyncSession, workspace_id: str, staff_id: int, day: date) -> int | None:
     """Place in the queue for `day` among people waiting for the same office (1 is next)."""
     # One query: my entry, and how many for the same office and day are ahead of it.
     mine = aliased(DeskWaitlist)
@@ -1282,9 +1216,7 @@ async def waitlist_position(
     )
     found = (
         await session.execute(
-            select(ahead).where(
-                mine.workspace_id == workspace_id, mine.staff_id == staff_id, mine.day == day
-            )
+            select(ahead).where(mine.workspace_id == workspace_id, mine.staff_id == staff_id, mine.day == day)
         )
     ).first()
     return None if found is None else int(found[0] or 0) + 1
@@ -1344,18 +1276,14 @@ async def fill_waitlist(
             mates_by_team: dict[int, list[DeskSpot]] = {}
             for w in waiters:
                 if w.worker.team_id not in mates_by_team:
-                    mates_by_team[w.worker.team_id] = await team_spots(
-                        session, workspace_id, w.worker.team_id, day
-                    )
+                    mates_by_team[w.worker.team_id] = await team_spots(session, workspace_id, w.worker.team_id, day)
         progress = False
         for waiter in waiters:
             free_ids = set.intersection(*({d.id for d in free_by_half[h]} for h in waiter.halves))
             if not free_ids:
                 continue
             free = [d for d in free_by_half[waiter.halves[0]] if d.id in free_ids]
-            others = [
-                w.needs for w in waiters if w is not waiter and set(w.halves) & set(waiter.halves)
-            ]
+            others = [w.needs for w in waiters if w is not waiter and set(w.halves) & set(waiter.halves)]
             request = Request(
                 waiter.worker.staff_id,
                 day,
@@ -1364,16 +1292,12 @@ async def fill_waitlist(
                 waiter.needs,
                 waiter.worker.team,
             )
-            ranked = rank_desks(
-                free, request, mates_by_team.get(waiter.worker.team_id, []), others, scarce
-            )
+            ranked = rank_desks(free, request, mates_by_team.get(waiter.worker.team_id, []), others, scarce)
             for desk in _attempts(ranked, waiter.worker.staff_id, 0):
                 try:
                     async with db.transaction() as session:
                         gone = await session.execute(
-                            delete(DeskWaitlist)
-                            .where(DeskWaitlist.id == waiter.id)
-                            .returning(DeskWaitlist.id)
+                            delete(DeskWaitlist).where(DeskWaitlist.id == waiter.id).returning(DeskWaitlist.id)
                         )
                         if gone.first() is None:
                             break  # served (or cancelled) by someone else meanwhile
@@ -1444,9 +1368,7 @@ async def cancel(
     return result, served
 
 
-async def check_in(
-    db: Database, workspace_id: str, staff_id: int, day: date, now: datetime
-) -> list[MyBooking]:
+async def check_in(db: Database, workspace_id: str, staff_id: int, day: date, now: datetime) -> list[MyBooking]:
     """Confirm every live booking `staff_id` has on `day`; returns them."""
     async with db.transaction() as session:
         rows = await _mine_on(session, workspace_id, staff_id, day)
@@ -1457,11 +1379,7 @@ async def check_in(
             return []
         desk = await session.get(Desk, rows[0].desk_id)
         assert desk is not None
-        return [
-            MyBooking(
-                day, tuple(h for h in HALVES if h in {r.half for r in rows}), spot_of(desk), True
-            )
-        ]
+        return [MyBooking(day, tuple(h for h in HALVES if h in {r.half for r in rows}), spot_of(desk), True)]
 
 
 async def release_unconfirmed(
@@ -1544,9 +1462,7 @@ def _group(rows: Sequence[tuple[DeskBooking, Desk]]) -> list[MyBooking]:
     return out
 
 
-async def upcoming(
-    session: AsyncSession, workspace_id: str, staff_id: int, today: date
-) -> list[MyBooking]:
+async def upcoming(session: AsyncSession, workspace_id: str, staff_id: int, today: date) -> list[MyBooking]:
     rows = (
         await session.execute(
             select(DeskBooking, Desk)
@@ -1563,9 +1479,7 @@ async def upcoming(
     return _group([(b, d) for b, d in rows])
 
 
-async def my_waits(
-    session: AsyncSession, workspace_id: str, staff_id: int, today: date
-) -> list[MyWait]:
+async def my_waits(session: AsyncSession, workspace_id: str, staff_id: int, today: date) -> list[MyWait]:
     entries = await session.scalars(
         select(DeskWaitlist)
         .where(
@@ -1582,9 +1496,7 @@ async def my_waits(
     return out
 
 
-async def booked_today(
-    session: AsyncSession, workspace_id: str, day: date
-) -> list[tuple[Worker, MyBooking]]:
+async def booked_today(session: AsyncSession, workspace_id: str, day: date) -> list[tuple[Worker, MyBooking]]:
     """Everyone with an unconfirmed live booking on `day`: the morning check-in list."""
     rows = (
         await session.execute(
@@ -1610,9 +1522,7 @@ async def booked_today(
     return out
 
 
-async def seated(
-    session: AsyncSession, workspace_id: str, team_id: int, day: date
-) -> tuple[list[Seated], int]:
+async def seated(session: AsyncSession, workspace_id: str, team_id: int, day: date) -> tuple[list[Seated], int]:
     """Team members in on `day` who share (named) and how many more are in (not named)."""
     rows = (
         await session.execute(
@@ -1643,9 +1553,7 @@ async def seated(
     for items in sharing.values():
         for mine in _group([(b, d) for b, d, _ in items]):
             staff = items[0][2]
-            out.append(
-                Seated(staff.name, staff.slack_user_id, mine.desk, mine.halves, mine.checked_in)
-            )
+            out.append(Seated(staff.name, staff.slack_user_id, mine.desk, mine.halves, mine.checked_in))
     return out, len(private)
 
 
@@ -1688,9 +1596,7 @@ async def has_any_on(session: AsyncSession, workspace_id: str, staff_id: int, da
 
 async def get_prefs(session: AsyncSession, workspace_id: str, staff_id: int) -> Prefs:
     row = await session.scalar(
-        select(DeskPrefs).where(
-            DeskPrefs.workspace_id == workspace_id, DeskPrefs.staff_id == staff_id
-        )
+        select(DeskPrefs).where(DeskPrefs.workspace_id == workspace_id, DeskPrefs.staff_id == staff_id)
     )
     return Prefs(tags_of(row.needs), row.share) if row else Prefs()
 
@@ -1703,17 +1609,13 @@ async def _prefs_row(session: AsyncSession, workspace_id: str, staff_id: int) ->
         ["workspace_id", "staff_id"],
     )
     row = await session.scalar(
-        select(DeskPrefs).where(
-            DeskPrefs.workspace_id == workspace_id, DeskPrefs.staff_id == staff_id
-        )
+        select(DeskPrefs).where(DeskPrefs.workspace_id == workspace_id, DeskPrefs.staff_id == staff_id)
     )
     assert row is not None
     return row
 
 
-async def set_needs(
-    session: AsyncSession, workspace_id: str, staff_id: int, needs: frozenset[str]
-) -> None:
+async def set_needs(session: AsyncSession, workspace_id: str, staff_id: int, needs: frozenset[str]) -> None:
     row = await _prefs_row(session, workspace_id, staff_id)
     row.needs = tags_text(needs)
 
@@ -1723,9 +1625,7 @@ async def set_share(session: AsyncSession, workspace_id: str, staff_id: int, on:
     row.share = on
 
 
-async def set_recurrence(
-    session: AsyncSession, workspace_id: str, staff_id: int, recurrence: Recurrence
-) -> None:
+async def set_recurrence(session: AsyncSession, workspace_id: str, staff_id: int, recurrence: Recurrence) -> None:
     values = {
         "span": recurrence.span,
         "office": recurrence.office,
@@ -1754,9 +1654,7 @@ async def set_recurrence(
         )
 
 
-async def stop_recurrence(
-    session: AsyncSession, workspace_id: str, staff_id: int, weekday: int
-) -> bool:
+async def stop_recurrence(session: AsyncSession, workspace_id: str, staff_id: int, weekday: int) -> bool:
     result = await session.execute(
         delete(DeskRecurrence)
         .where(
@@ -1773,9 +1671,7 @@ def _recurrence(row: DeskRecurrence) -> Recurrence:
     return Recurrence(row.weekday, _span(row.span), row.office, tags_of(row.needs))
 
 
-async def recurrences_of(
-    session: AsyncSession, workspace_id: str, staff_id: int
-) -> list[Recurrence]:
+async def recurrences_of(session: AsyncSession, workspace_id: str, staff_id: int) -> list[Recurrence]:
     rows = await session.scalars(
         select(DeskRecurrence)
         .where(DeskRecurrence.workspace_id == workspace_id, DeskRecurrence.staff_id == staff_id)
@@ -1784,9 +1680,7 @@ async def recurrences_of(
     return [_recurrence(r) for r in rows]
 
 
-async def all_recurrences(
-    session: AsyncSession, workspace_id: str
-) -> list[tuple[Worker, Recurrence]]:
+async def all_recurrences(session: AsyncSession, workspace_id: str) -> list[tuple[Worker, Recurrence]]:
     rows = (
         await session.execute(
             select(DeskRecurrence, Staff)

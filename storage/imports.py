@@ -68,22 +68,14 @@ async def import_staff(
     progress: Progress | None = None,
 ) -> Report:
     report = Report()
-    teams = {
-        t.name: t
-        for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id))
-    }
-    existing = {
-        s.user_id: s
-        for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))
-    }
+    teams = {t.name: t for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id))}
+    existing = {s.user_id: s for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))}
     slack_owner = {s.slack_user_id: s.user_id for s in existing.values()}
     problems: list[Problem] = []
     for n, (line, row) in enumerate(rows, 1):
         team = teams.get(row.team)
         if team is None:
-            team = Team(
-                workspace_id=workspace_id, name=row.team, office=row.office, kind=_team_kind(row)
-            )
+            team = Team(workspace_id=workspace_id, name=row.team, office=row.office, kind=_team_kind(row))
             session.add(team)
             await session.flush()
             teams[row.team] = team
@@ -125,11 +117,7 @@ async def import_staff(
 
 
 def _team_kind(row: StaffRow) -> str:
-    return (
-        "early_help"
-        if row.role == "early_help" or "early help" in row.team.lower()
-        else "social_work"
-    )
+    return "early_help" if row.role == "early_help" or "early help" in row.team.lower() else "social_work"
 
 
 CHILD_FACTS = (
@@ -154,14 +142,9 @@ async def import_children(
 ) -> Report:
     """Upsert children; optional columns absent from the file leave stored values alone."""
     report = Report()
-    staff = {
-        s.user_id: s.id
-        for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))
-    }
+    staff = {s.user_id: s.id for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))}
     problems = [
-        Problem(
-            line, f"unknown worker '{row.allocated_to}' in allocated_to (not in the staff list)"
-        )
+        Problem(line, f"unknown worker '{row.allocated_to}' in allocated_to (not in the staff list)")
         for line, row in rows
         if row.allocated_to is not None and row.allocated_to not in staff
     ]
@@ -176,10 +159,7 @@ async def import_children(
     problems.sort(key=lambda p: p.line)
     if problems:
         raise ImportFailed(problems)
-    children = {
-        c.child_ref: c
-        for c in await session.scalars(select(Child).where(Child.workspace_id == workspace_id))
-    }
+    children = {c.child_ref: c for c in await session.scalars(select(Child).where(Child.workspace_id == workspace_id))}
     present = [c for c in CHILD_FACTS if c in columns]
     seen: set[str] = set()
     for n, (_line, row) in enumerate(rows, 1):
@@ -271,10 +251,7 @@ async def _import_source_children(
     matching = None
     if parsed.has_workers:
         matching = await resolve_workers(session, workspace_id, parsed.workers())
-    staff = {
-        s.user_id: s.id
-        for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))
-    }
+    staff = {s.user_id: s.id for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))}
     accepted: list[tuple[SourceChild, int | None]] = []
     for item in parsed.children:
         target: int | None = None
@@ -297,10 +274,7 @@ async def _import_source_children(
     if strict and report.rejected:
         raise ImportFailed(report.rejected)
 
-    children = {
-        c.child_ref: c
-        for c in await session.scalars(select(Child).where(Child.workspace_id == workspace_id))
-    }
+    children = {c.child_ref: c for c in await session.scalars(select(Child).where(Child.workspace_id == workspace_id))}
     # Rejected children count as present, so a dry run does not report them de-allocated.
     seen = {c.child_ref for c in parsed.children}
     new: dict[str, tuple[dict[str, Any], int | None]] = {}
@@ -358,9 +332,7 @@ async def _insert_new_children(
             for ref, (values, target) in new.items()
         ],
     )
-    rows = await session.execute(
-        select(Child.child_ref, Child.id).where(Child.workspace_id == workspace_id)
-    )
+    rows = await session.execute(select(Child.child_ref, Child.id).where(Child.workspace_id == workspace_id))
     ids: dict[str, int] = {ref: child_id for ref, child_id in rows}
     allocations = [
         {"workspace_id": workspace_id, "child_id": ids[ref], "staff_id": target, "start_on": today}
@@ -381,9 +353,7 @@ async def import_census(
 ) -> Report:
     """Update FTE, role and dates of staff already on the list, joined by `parsed.key`."""
     report = Report(rejected=list(parsed.problems), warnings=list(parsed.warnings))
-    matching = await resolve_workers(
-        session, workspace_id, [r.key for r in parsed.rows], methods=(parsed.key,)
-    )
+    matching = await resolve_workers(session, workspace_id, [r.key for r in parsed.rows], methods=(parsed.key,))
     accepted: list[tuple[CensusRow, str]] = []
     for row in parsed.rows:
         user_id = matching.user_id_of(row.key)
@@ -391,8 +361,7 @@ async def import_census(
             report.rejected.append(
                 Problem(
                     row.row,
-                    f"'{row.key}' is not matched to the staff list "
-                    f"({matching.reason_for(row.key)})",
+                    f"'{row.key}' is not matched to the staff list ({matching.reason_for(row.key)})",
                     "census",
                 )
             )
@@ -401,16 +370,11 @@ async def import_census(
     report.rejected.sort(key=lambda p: p.line)
     if strict and report.rejected:
         raise ImportFailed(report.rejected)
-    staff = {
-        s.user_id: s
-        for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))
-    }
+    staff = {s.user_id: s for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))}
     claimed: dict[str, int] = {}
     for n, (row, user_id) in enumerate(accepted, 1):
         if user_id in claimed:
-            problem = Problem(
-                row.row, f"'{row.key}' is the same person as row {claimed[user_id]}", "census"
-            )
+            problem = Problem(row.row, f"'{row.key}' is the same person as row {claimed[user_id]}", "census")
             if strict:
                 raise ImportFailed([problem])
             report.rejected.append(problem)
@@ -419,9 +383,7 @@ async def import_census(
         person = staff[user_id]
         values = dict(row.values)
         if person.role == "admin":
-            values.pop(
-                "role", None
-            )  # the bot's permission, not a job: the census doesn't change it
+            values.pop("role", None)  # the bot's permission, not a job: the census doesn't change it
         if _apply(person, values):
             report.updated += 1
         else:

@@ -57,15 +57,10 @@ async def resolve_workers(
 
 async def save_aliases(session: AsyncSession, workspace_id: str, matches: Iterable[Match]) -> int:
     """Remember each match (new or changed); returns how many were written."""
-    ids = {
-        s.user_id: s.id
-        for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))
-    }
+    ids = {s.user_id: s.id for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))}
     existing = {
         a.source_label: a
-        for a in await session.scalars(
-            select(WorkerAlias).where(WorkerAlias.workspace_id == workspace_id)
-        )
+        for a in await session.scalars(select(WorkerAlias).where(WorkerAlias.workspace_id == workspace_id))
     }
     written = 0
     for match in matches:
@@ -86,9 +81,7 @@ async def save_aliases(session: AsyncSession, workspace_id: str, matches: Iterab
 
 async def set_alias(session: AsyncSession, workspace_id: str, label: str, user_id: str) -> None:
     """A person's answer for a label the matcher could not resolve; LookupError if no such staff."""
-    staff = await session.scalar(
-        select(Staff).where(Staff.workspace_id == workspace_id, Staff.user_id == user_id)
-    )
+    staff = await session.scalar(select(Staff).where(Staff.workspace_id == workspace_id, Staff.user_id == user_id))
     if staff is None:
         raise LookupError(f"no one on the staff list has user_id '{user_id}'")
     await save_aliases(session, workspace_id, [Match(label=label, user_id=user_id, how="alias")])

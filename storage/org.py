@@ -68,29 +68,21 @@ async def staff_by_any_id(session: AsyncSession, workspace_id: str, ident: str) 
 
 
 async def team_by_name(session: AsyncSession, workspace_id: str, name: str) -> Team | None:
-    return await session.scalar(
-        select(Team).where(Team.workspace_id == workspace_id, Team.name == name)
-    )
+    return await session.scalar(select(Team).where(Team.workspace_id == workspace_id, Team.name == name))
 
 
 async def all_staff(session: AsyncSession, workspace_id: str) -> list[Staff]:
-    rows = await session.scalars(
-        select(Staff).where(Staff.workspace_id == workspace_id).order_by(Staff.name)
-    )
+    rows = await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id).order_by(Staff.name))
     return list(rows)
 
 
 async def all_teams(session: AsyncSession, workspace_id: str) -> list[Team]:
-    rows = await session.scalars(
-        select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name)
-    )
+    rows = await session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name))
     return list(rows)
 
 
 async def team_managers(session: AsyncSession, workspace_id: str, team_id: int) -> list[Staff]:
     rows = await session.scalars(
-        select(Staff).where(
-            Staff.workspace_id == workspace_id, Staff.team_id == team_id, Staff.role == "manager"
-        )
+        select(Staff).where(Staff.workspace_id == workspace_id, Staff.team_id == team_id, Staff.role == "manager")
     )
     return list(rows)

@@ -8,9 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def insert_ignore(
-    session: AsyncSession, model: Any, values: dict[str, Any], conflict_on: list[str]
-) -> bool:
+async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], conflict_on: list[str]) -> bool:
     """Insert a row unless one with the same key exists; True if this call inserted it."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module: Any = postgresql if dialect == "postgresql" else sqlite

@@ -112,23 +112,17 @@ def as_viewer(staff: Staff) -> Viewer:
 
 
 def as_team_info(team: Team) -> TeamInfo:
-    return TeamInfo(
-        id=team.id, name=team.name, kind=team.kind, office=team.office, channel_id=team.channel_id
-    )
+    return TeamInfo(id=team.id, name=team.name, kind=team.kind, office=team.office, channel_id=team.channel_id)
 
 
 async def _names(session: AsyncSession, workspace_id: str, ids: set[int]) -> dict[int, Staff]:
     if not ids:
         return {}
-    rows = await session.scalars(
-        select(Staff).where(Staff.workspace_id == workspace_id, Staff.id.in_(ids))
-    )
+    rows = await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id, Staff.id.in_(ids)))
     return {s.id: s for s in rows}
 
 
-async def cards(
-    session: AsyncSession, workspace_id: str, worries: Sequence[Worry]
-) -> list[WorryCard]:
+async def cards(session: AsyncSession, workspace_id: str, worries: Sequence[Worry]) -> list[WorryCard]:
     people = await _names(
         session,
         workspace_id,
@@ -139,9 +133,7 @@ async def cards(
     if team_ids:
         teams = {
             t.id: t.name
-            for t in await session.scalars(
-                select(Team).where(Team.workspace_id == workspace_id, Team.id.in_(team_ids))
-            )
+            for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id, Team.id.in_(team_ids)))
         }
     out = []
     for w in worries:
@@ -169,15 +161,11 @@ async def cards(
 # --- raising -------------------------------------------------------------------
 
 
-async def known_child_ref(
-    session: AsyncSession, workspace_id: str, me: Staff, ref: str
-) -> str | None:
+async def known_child_ref(session: AsyncSession, workspace_id: str, me: Staff, ref: str) -> str | None:
     """The stored reference if `me` may raise a worry about it: a child they hold, or
     (for a manager) a child held in their team. Matched case-insensitively."""
     child = await session.scalar(
-        select(Child).where(
-            Child.workspace_id == workspace_id, func.upper(Child.child_ref) == ref.upper()
-        )
+        select(Child).where(Child.workspace_id == workspace_id, func.upper(Child.child_ref) == ref.upper())
     )
     if child is None or child.allocated_to is None:
         return None
@@ -191,9 +179,7 @@ async def known_child_ref(
 
 
 async def all_team_info(session: AsyncSession, workspace_id: str) -> list[TeamInfo]:
-    rows = await session.scalars(
-        select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name)
-    )
+    rows = await session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name))
     return [as_team_info(t) for t in rows]
 
 
@@ -304,9 +290,7 @@ async def create_worry(
     )
     if not won:
         return None
-    return await session.scalar(
-        select(Worry).where(Worry.workspace_id == workspace_id, Worry.source_key == source_key)
-    )
+    return await session.scalar(select(Worry).where(Worry.workspace_id == workspace_id, Worry.source_key == source_key))
 
 
 def add_recipient(
@@ -334,14 +318,10 @@ def add_recipient(
 
 
 async def get_worry(session: AsyncSession, workspace_id: str, worry_id: int) -> Worry | None:
-    return await session.scalar(
-        select(Worry).where(Worry.workspace_id == workspace_id, Worry.id == worry_id)
-    )
+    return await session.scalar(select(Worry).where(Worry.workspace_id == workspace_id, Worry.id == worry_id))
 
 
-async def recipients(
-    session: AsyncSession, workspace_id: str, worry_id: int
-) -> list[WorryRecipient]:
+async def recipients(session: AsyncSession, workspace_id: str, worry_id: int) -> list[WorryRecipient]:
     rows = await session.scalars(
         select(WorryRecipient)
         .where(WorryRecipient.workspace_id == workspace_id, WorryRecipient.worry_id == worry_id)
@@ -374,9 +354,7 @@ async def parties(session: AsyncSession, workspace_id: str, worry: Worry) -> Wor
 
 async def open_worries(session: AsyncSession, workspace_id: str) -> list[Worry]:
     rows = await session.scalars(
-        select(Worry)
-        .where(Worry.workspace_id == workspace_id, Worry.state == "open")
-        .order_by(Worry.id)
+        select(Worry).where(Worry.workspace_id == workspace_id, Worry.state == "open").order_by(Worry.id)
     )
     return list(rows)
 
@@ -403,18 +381,14 @@ async def routed_to(session: AsyncSession, workspace_id: str, staff_id: int) -> 
 async def raised_by(session: AsyncSession, workspace_id: str, staff_id: int) -> list[Worry]:
     rows = await session.scalars(
         select(Worry)
-        .where(
-            Worry.workspace_id == workspace_id, Worry.raiser_id == staff_id, Worry.state != "closed"
-        )
+        .where(Worry.workspace_id == workspace_id, Worry.raiser_id == staff_id, Worry.state != "closed")
         .order_by(Worry.raised_at)
     )
     return list(rows)
 
 
 def _team_filter(workspace_id: str, team_id: int) -> Any:
-    owners_in_team = select(Staff.id).where(
-        Staff.workspace_id == workspace_id, Staff.team_id == team_id
-    )
+    owners_in_team = select(Staff.id).where(Staff.workspace_id == workspace_id, Staff.team_id == team_id)
     return (Worry.workspace_id == workspace_id) & or_(
         Worry.raiser_team_id == team_id,
         Worry.to_team_id == team_id,
@@ -424,21 +398,15 @@ def _team_filter(workspace_id: str, team_id: int) -> Any:
 
 async def team_open(session: AsyncSession, workspace_id: str, team_id: int) -> list[Worry]:
     rows = await session.scalars(
-        select(Worry)
-        .where(_team_filter(workspace_id, team_id), Worry.state != "closed")
-        .order_by(Worry.raised_at)
+        select(Worry).where(_team_filter(workspace_id, team_id), Worry.state != "closed").order_by(Worry.raised_at)
     )
     return list(rows)
 
 
-async def team_outcomes(
-    session: AsyncSession, workspace_id: str, team_id: int, since: datetime
-) -> Counter[str]:
+async def team_outcomes(session: AsyncSession, workspace_id: str, team_id: int, since: datetime) -> Counter[str]:
     rows = await session.execute(
         select(Worry.outcome, func.count())
-        .where(
-            _team_filter(workspace_id, team_id), Worry.state == "closed", Worry.closed_at >= since
-        )
+        .where(_team_filter(workspace_id, team_id), Worry.state == "closed", Worry.closed_at >= since)
         .group_by(Worry.outcome)
     )
     return Counter({str(outcome): int(n) for outcome, n in rows})
@@ -447,9 +415,7 @@ async def team_outcomes(
 # --- claiming and closing --------------------------------------------------------
 
 
-async def claim(
-    session: AsyncSession, workspace_id: str, worry_id: int, owner_id: int, now: datetime
-) -> bool:
+async def claim(session: AsyncSession, workspace_id: str, worry_id: int, owner_id: int, now: datetime) -> bool:
     """Take an open worry; True for exactly one caller, however many press at once.
 
     One conditional UPDATE: the database decides, so two replicas or two
@@ -498,19 +464,13 @@ async def close(
     return True
 
 
-async def step_down(
-    session: AsyncSession, workspace_id: str, child_ref: str, worker_id: int, on: date
-) -> Child:
+async def step_down(session: AsyncSession, workspace_id: str, child_ref: str, worker_id: int, on: date) -> Child:
     """The child joins the early help worker's caseload (created if new to us: a family not yet known)."""
     child = await session.scalar(
-        select(Child).where(
-            Child.workspace_id == workspace_id, func.upper(Child.child_ref) == child_ref.upper()
-        )
+        select(Child).where(Child.workspace_id == workspace_id, func.upper(Child.child_ref) == child_ref.upper())
     )
     if child is None:
-        child = Child(
-            workspace_id=workspace_id, child_ref=child_ref, status="early_help", status_since=on
-        )
+        child = Child(workspace_id=workspace_id, child_ref=child_ref, status="early_help", status_since=on)
         session.add(child)
         await session.flush()
     elif child.status != "early_help":
@@ -520,23 +480,17 @@ async def step_down(
     return child
 
 
-async def early_help_workers(
-    session: AsyncSession, workspace_id: str, team_id: int | None
-) -> list[Staff]:
+async def early_help_workers(session: AsyncSession, workspace_id: str, team_id: int | None) -> list[Staff]:
     """Who can hold a stepped-down child: the receiving team's early help workers first."""
     rows = list(
         await session.scalars(
-            select(Staff)
-            .where(Staff.workspace_id == workspace_id, Staff.role == "early_help")
-            .order_by(Staff.name)
+            select(Staff).where(Staff.workspace_id == workspace_id, Staff.role == "early_help").order_by(Staff.name)
         )
     )
     return sorted(rows, key=lambda s: (s.team_id != team_id, s.name))
 
 
-async def managers_of(
-    session: AsyncSession, workspace_id: str, team_ids: Sequence[int | None]
-) -> list[Staff]:
+async def managers_of(session: AsyncSession, workspace_id: str, team_ids: Sequence[int | None]) -> list[Staff]:
     ids = [t for t in team_ids if t is not None]
     if not ids:
         return []
@@ -583,14 +537,8 @@ async def seed_worries(session: AsyncSession, workspace_id: str, today: date) ->
     from bot.clock import LONDON
     from storage import audit
 
-    staff = {
-        s.user_id: s
-        for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))
-    }
-    teams = {
-        t.name: t
-        for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id))
-    }
+    staff = {s.user_id: s for s in await session.scalars(select(Staff).where(Staff.workspace_id == workspace_id))}
+    teams = {t.name: t for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id))}
     needed = {
         "thughes",
         "scosta",
@@ -603,11 +551,7 @@ async def seed_worries(session: AsyncSession, workspace_id: str, today: date) ->
         "zali",
         "oprice",
     }
-    if (
-        not needed <= set(staff)
-        or "Ipswich Early Help" not in teams
-        or "Lowestoft Early Help" not in teams
-    ):
+    if not needed <= set(staff) or "Ipswich Early Help" not in teams or "Lowestoft Early Help" not in teams:
         return 0
     calendar = WorkingCalendar()
     ipswich_eh = teams["Ipswich Early Help"]
@@ -732,21 +676,15 @@ async def seed_worries(session: AsyncSession, workspace_id: str, today: date) ->
         )
         session.add(worry)
         await session.flush()
-        audit.record(
-            session, workspace_id, raised, raiser.user_id, "worry.raise", f"worry:{worry.id}"
-        )
+        audit.record(session, workspace_id, raised, raiser.user_id, "worry.raise", f"worry:{worry.id}")
         for user_id in plan["routed"]:
             add_recipient(session, workspace_id, worry.id, staff[user_id].id, "route", None, None)
         if "owner" in plan:
             owner = staff[plan["owner"]]
             claimed = raised + timedelta(minutes=plan["claimed_after"])
             worry.state, worry.owner_id, worry.claimed_at = "claimed", owner.id, claimed
-            audit.record(
-                session, workspace_id, claimed, owner.user_id, "worry.take", f"worry:{worry.id}"
-            )
-            audit.record(
-                session, workspace_id, claimed, owner.user_id, "worry.view", f"worry:{worry.id}"
-            )
+            audit.record(session, workspace_id, claimed, owner.user_id, "worry.take", f"worry:{worry.id}")
+            audit.record(session, workspace_id, claimed, owner.user_id, "worry.view", f"worry:{worry.id}")
         if "outcome" in plan:
             outcome, note, worker = plan["outcome"]
             closed = raised + timedelta(hours=3)

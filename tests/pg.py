@@ -43,16 +43,26 @@ class PostgresServer:
     def start(self) -> None:
         log = self.datadir.parent / "pg.log"
         self._run(
-            self.pg_ctl, "-D", str(self.datadir), "-l", str(log), "-w", "-t", "60",
-            "-o", f"-p {self.port} -k {self.datadir.parent} -c listen_addresses=127.0.0.1 -c fsync=off "
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            self.pg_ctl,
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -k {self.datadir.parent} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             "start",
         )
 
     def stop(self) -> None:
         subprocess.run(
             [*self.as_user, self.pg_ctl, "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
-            capture_output=True, timeout=60, check=False,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
 
 
@@ -73,12 +83,16 @@ def start_postgres() -> PostgresServer:
     os.chmod(root, 0o777)
     subprocess.run(
         [*as_user, initdb, "-D", str(datadir), "--auth=trust", "-U", "postgres", "-E", "UTF8"],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     server = PostgresServer(datadir, _free_port(), as_user, pg_ctl)
     server.start()
     subprocess.run(
         [psql, "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "-c", "CREATE DATABASE practice_bot"],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return server

@@ -88,9 +88,7 @@ class Served:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        req = urllib.request.Request(
-            self.url + path, data=body, method=method, headers=headers or {}
-        )
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=15) as response:
                 return response.status, response.read()
@@ -106,9 +104,7 @@ class Served:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
-                raise AssertionError(
-                    f"{self.name} exited with {self.process.returncode}:\n{self.output()}"
-                )
+                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.output()}")
             try:
                 if self.request("GET", "/healthz")[0] == 200:
                     return
@@ -128,9 +124,7 @@ class Served:
                 self.process.wait(timeout=15)
 
 
-def start(
-    database_url: str, *, cwd: Path, now: str, name: str = "bot", args: Sequence[str] = ()
-) -> Served:
+def start(database_url: str, *, cwd: Path, now: str, name: str = "bot", args: Sequence[str] = ()) -> Served:
     """Start `practice-bot --now NOW run` on a free port (not yet waited for)."""
     port = free_port()
     log = cwd / f"{name}.log"

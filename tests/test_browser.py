@@ -52,9 +52,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def pg(served: Served) -> Iterator[Page]:
     if not Path(CHROMIUM).exists():
-        raise AssertionError(
-            "Chromium is not installed: `.ci/run` installs it (apt-get install chromium)"
-        )
+        raise AssertionError("Chromium is not installed: `.ci/run` installs it (apt-get install chromium)")
     problems: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -65,16 +63,12 @@ def pg(served: Served) -> Iterator[Page]:
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
             page.on(
                 "console",
-                lambda message: (
-                    problems.append(f"console: {message.text}") if message.type == "error" else None
-                ),
+                lambda message: problems.append(f"console: {message.text}") if message.type == "error" else None,
             )
             page.on(
                 "response",
                 lambda response: (
-                    problems.append(f"HTTP {response.status}: {response.url}")
-                    if response.status >= 400
-                    else None
+                    problems.append(f"HTTP {response.status}: {response.url}") if response.status >= 400 else None
                 ),
             )
             page.goto(served.url + "/")

@@ -24,7 +24,11 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     def _run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "bot.cli", "--now", NOW, *args],
-            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
         )
 
     return _run

@@ -23,9 +23,7 @@ from storage.db import Database, upgrade
 from tests.pg import PostgresServer, start_postgres
 from tests.support import Bot
 
-BACKENDS = [
-    b.strip() for b in os.environ.get("PRACTICE_BOT_TEST_DATABASES", "sqlite,postgresql").split(",")
-]
+BACKENDS = [b.strip() for b in os.environ.get("PRACTICE_BOT_TEST_DATABASES", "sqlite,postgresql").split(",")]
 pytestmark = pytest.mark.skipif(
     "postgresql" not in BACKENDS,
     reason="restarts a PostgreSQL server (PRACTICE_BOT_TEST_DATABASES)",

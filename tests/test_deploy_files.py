@@ -23,9 +23,7 @@ def filled(value: str) -> str:
     return re.sub(r"\$\{(\w+)[^}]*\}", lambda m: f"<{m.group(1).lower()}>", value)
 
 
-def test_the_image_is_python_3_11_slim_runs_the_bot_as_a_non_root_user_and_checks_its_health() -> (
-    None
-):
+def test_the_image_is_python_3_11_slim_runs_the_bot_as_a_non_root_user_and_checks_its_health() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     lines = [line.strip() for line in dockerfile.splitlines()]
 
@@ -65,7 +63,5 @@ def test_the_replicas_environment_makes_them_listen_on_every_interface_use_slack
 
     assert settings.host == "0.0.0.0"
     assert settings.port == 3000
-    assert settings.database_url.startswith(
-        "postgresql+asyncpg://practice_bot:<postgres_password>@postgres:5432/"
-    )
+    assert settings.database_url.startswith("postgresql+asyncpg://practice_bot:<postgres_password>@postgres:5432/")
     assert settings.uses_slack

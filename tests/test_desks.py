@@ -134,10 +134,7 @@ async def test_a_cancelled_desk_goes_to_the_first_waiting_worker_with_a_dm(bot: 
     cancelled = await bot.ask("laura", "/desk cancel tomorrow")
 
     assert "Cancelled: LW-" in cancelled
-    assert (
-        "Good news: a desk came free and it's yours for Tue 24 Nov 2026, all day."
-        in bot.dm_text("nadia")
-    )
+    assert "Good news: a desk came free and it's yours for Tue 24 Nov 2026, all day." in bot.dm_text("nadia")
     assert "Good news" not in bot.dm_text("martin")
     assert "LW-" in await bot.ask("nadia", "/desk mine")
     assert "number 1 on the waitlist" in await bot.ask("martin", "/desk mine")
@@ -217,10 +214,7 @@ async def test_a_morning_then_an_afternoon_booking_books_only_the_rest(bot: Bot)
 
     answer = await bot.ask("tom", "/desk tomorrow")
 
-    assert (
-        "You're booked for Tue 24 Nov 2026, afternoon. You already had the morning booked."
-        in answer
-    )
+    assert "You're booked for Tue 24 Nov 2026, afternoon. You already had the morning booked." in answer
 
 
 async def test_desk_alone_opens_the_form_and_submitting_it_books(bot: Bot) -> None:
@@ -452,9 +446,7 @@ async def test_a_desk_removed_from_the_layout_moves_its_bookings_with_a_dm(bot: 
 
     await layout(bot, bigger)
 
-    assert "Desk LW-02 has been taken out of the office layout" in bot.dm_text(
-        "femi"
-    ) + bot.dm_text("ellie")
+    assert "Desk LW-02 has been taken out of the office layout" in bot.dm_text("femi") + bot.dm_text("ellie")
     mine = await bot.ask("femi", "/desk mine") + await bot.ask("ellie", "/desk mine")
     assert "LW-03" in mine and "LW-02" not in mine
 
@@ -471,9 +463,7 @@ async def test_a_removed_desk_with_nowhere_to_go_puts_the_booking_back_on_the_wa
 
     told = bot.dm_text("femi") + bot.dm_text("ellie")
     assert "no other desk is free" in told
-    assert "on the waitlist" in await bot.ask("femi", "/desk mine") + await bot.ask(
-        "ellie", "/desk mine"
-    )
+    assert "on the waitlist" in await bot.ask("femi", "/desk mine") + await bot.ask("ellie", "/desk mine")
 
 
 async def test_the_layout_can_be_loaded_twice_without_changes(bot: Bot) -> None:
@@ -521,9 +511,7 @@ async def test_desk_help_lists_the_commands(bot: Bot) -> None:
     assert "/desk every tuesday" in answer and "/desk share on|off" in answer
 
 
-def test_desks_check_reports_a_good_layout_and_the_problems_in_a_bad_one(
-    tmp_path: Path, capsys: object
-) -> None:
+def test_desks_check_reports_a_good_layout_and_the_problems_in_a_bad_one(tmp_path: Path, capsys: object) -> None:
     from bot.cli import main
     from bot.policy import DEMO_LAYOUT
 

@@ -81,9 +81,7 @@ def workbook(
 async def annex_a(bot: Bot, data: bytes, *, full: bool = True, strict: bool = True) -> Report:
     parsed = parse_workbook(data, TODAY)
     async with bot.deps.db.transaction() as session:
-        return await import_annex_a(
-            session, bot.deps.workspace_id, parsed, TODAY, full=full, strict=strict
-        )
+        return await import_annex_a(session, bot.deps.workspace_id, parsed, TODAY, full=full, strict=strict)
 
 
 async def children(bot: Bot) -> dict[str, Child]:
@@ -202,15 +200,9 @@ QUIRKY = workbook(
 
 
 def test_messy_headers_normalise_to_the_same_words() -> None:
-    assert (
-        norm_header(f"Date of the{NBSP}Last\nStatutory  Visit ")
-        == "date of the last statutory visit"
-    )
+    assert norm_header(f"Date of the{NBSP}Last\nStatutory  Visit ") == "date of the last statutory visit"
     assert norm_header("Child's Legal Status") == "childs legal status"
-    assert (
-        norm_header("Date Started to be Looked After (CLA)")
-        == "date started to be looked after cla"
-    )
+    assert norm_header("Date Started to be Looked After (CLA)") == "date started to be looked after cla"
 
 
 def test_dates_are_read_from_real_dates_uk_text_iso_text_and_excel_serials() -> None:
@@ -270,24 +262,14 @@ async def test_a_quirky_workbook_becomes_cp_cla_and_cin_children_with_their_date
     assert stored["A2003"].last_visit_on == date(2026, 11, 18)  # a formula's saved result
     assert ids[stored["A2003"].allocated_to or 0] == "mlloyd"  # name with odd case and spacing
     assert stored["A3001"].placement_type == "long_term"  # U4
-    assert (
-        stored["A3002"].placement_type == "interim_care_order_at_home"
-    )  # P1 under an interim care order
-    assert stored["A3002"].last_review_on is None and stored["A3002"].status_since == date(
-        2025, 12, 12
-    )
+    assert stored["A3002"].placement_type == "interim_care_order_at_home"  # P1 under an interim care order
+    assert stored["A3002"].last_review_on is None and stored["A3002"].status_since == date(2025, 12, 12)
     assert stored["A3003"].placement_type == "foster"  # "a) Foster placement"
     assert stored["A3004"].placement_type is None and stored["A3004"].allocated_to is None
     assert {ids[stored[r].allocated_to or 0] for r in ("A3001", "A3002", "A3003")} == {"eward"}
     notes = [str(w) for w in report.warnings]
-    assert (
-        "List 8 - Children in Care row 5: placement type 'Q9' is not one we know: left blank"
-        in notes
-    )
-    assert (
-        "List 7 - Child Protection: 1 row(s) with an end date (closed, not current): skipped"
-        in notes
-    )
+    assert "List 8 - Children in Care row 5: placement type 'Q9' is not one we know: left blank" in notes
+    assert "List 7 - Child Protection: 1 row(s) with an end date (closed, not current): skipped" in notes
 
 
 async def test_last_years_header_wording_in_another_order_is_understood(bot: Bot) -> None:
@@ -319,9 +301,7 @@ async def test_last_years_header_wording_in_another_order_is_understood(bot: Bot
 
 async def test_a_formula_with_no_saved_result_rejects_its_row_naming_the_cell(bot: Bot) -> None:
     await bot.import_staff(STAFF)
-    data = workbook(
-        cp=[["A2001", "Ipswich CIN 2", "Priya Shah", "01/06/2026", "=TODAY()-3", None, None]]
-    )
+    data = workbook(cp=[["A2001", "Ipswich CIN 2", "Priya Shah", "01/06/2026", "=TODAY()-3", None, None]])
 
     with pytest.raises(ImportFailed) as failed:
         await annex_a(bot, data)
@@ -381,9 +361,7 @@ async def test_an_unmatched_worker_stops_the_import_until_a_person_maps_them(bot
     assert await children(bot) == {}
 
     async with bot.deps.db.transaction() as session:
-        matching = await resolve_workers(
-            session, bot.deps.workspace_id, ["Priya Shah", "J. Bloggs (agency)"]
-        )
+        matching = await resolve_workers(session, bot.deps.workspace_id, ["Priya Shah", "J. Bloggs (agency)"])
         assert [u.label for u in matching.unmatched] == ["J. Bloggs (agency)"]
         await save_aliases(session, bot.deps.workspace_id, matching.matched.values())
         await set_alias(session, bot.deps.workspace_id, "J. BLOGGS  (agency)", "mlloyd")
@@ -397,17 +375,13 @@ async def test_an_unmatched_worker_stops_the_import_until_a_person_maps_them(bot
 
 
 async def test_two_staff_with_the_same_name_are_never_guessed_between(bot: Bot) -> None:
-    await bot.import_staff(
-        STAFF + "pshah2,Priya Shah,Lowestoft CLA,social_worker,1.0,2021-01-01,\n"
-    )
+    await bot.import_staff(STAFF + "pshah2,Priya Shah,Lowestoft CLA,social_worker,1.0,2021-01-01,\n")
     data = workbook(cp=[["A2001", "Ipswich CIN 2", "Priya Shah", "01/06/2026", None, None, None]])
 
     with pytest.raises(ImportFailed) as failed:
         await annex_a(bot, data)
 
-    assert "2 people on the staff list share this name: pshah, pshah2" in str(
-        failed.value.problems[0]
-    )
+    assert "2 people on the staff list share this name: pshah, pshah2" in str(failed.value.problems[0])
 
 
 async def test_a_dry_run_reports_new_updated_deallocated_and_rejected_and_writes_nothing(
@@ -493,11 +467,7 @@ async def test_a_10000_row_workbook_imports_in_one_transaction(bot: Bot) -> None
     assert report.created == 10_000 and report.rejected == []
     async with bot.deps.db.session() as session:
         held = dict(
-            (
-                await session.execute(
-                    select(Child.allocated_to, func.count()).group_by(Child.allocated_to)
-                )
-            ).all()
+            (await session.execute(select(Child.allocated_to, func.count()).group_by(Child.allocated_to))).all()
         )
     assert sorted(held.values()) == [2500, 2500, 5000]
 
@@ -537,9 +507,7 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     return _run
 
 
-def test_the_example_workbook_maps_dry_runs_and_imports_from_the_command_line(
-    run, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_the_example_workbook_maps_dry_runs_and_imports_from_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "staff.csv").write_text(DEMO_STAFF)
     example = str(EXAMPLES / "annex_a_example.xlsx")
     run("import", "staff", "staff.csv")
@@ -554,9 +522,7 @@ def test_the_example_workbook_maps_dry_runs_and_imports_from_the_command_line(
     assert "'Hughes, Tom' -> thughes (by name)" in mapped.stdout
     assert "'aisha.rahman@example.gov.uk' -> arahman (by email)" in mapped.stdout
     assert "'pshah' -> pshah (by local ID)" in mapped.stdout
-    assert dry.stdout.startswith(
-        "dry run, nothing written: children: 9 new, 0 updated, 0 unchanged"
-    ), dry.stderr
+    assert dry.stdout.startswith("dry run, nothing written: children: 9 new, 0 updated, 0 unchanged"), dry.stderr
     assert "closed, not current" in dry.stdout
     assert "children: 9 new" in real.stdout and real.returncode == 0
     assert "children: 0 new, 0 updated, 9 unchanged" in again.stdout
@@ -580,9 +546,7 @@ def test_unmatched_workers_are_listed_and_resolved_by_a_person(run, tmp_path: Pa
 
     refused = run("import", "annex-a", "annex.xlsx")
     listed = run("import", "map-workers", "annex.xlsx")
-    resolved = run(
-        "import", "map-workers", "annex.xlsx", "--apply", "--set", "J. Bloggs (agency)=mlloyd"
-    )
+    resolved = run("import", "map-workers", "annex.xlsx", "--apply", "--set", "J. Bloggs (agency)=mlloyd")
     imported = run("import", "annex-a", "annex.xlsx")
 
     assert refused.returncode == 1
@@ -598,9 +562,7 @@ def test_unmatched_workers_are_listed_and_resolved_by_a_person(run, tmp_path: Pa
     assert "children: 2 new" in imported.stdout
 
 
-def test_the_example_903_return_and_census_import_from_the_command_line(
-    run, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_the_example_903_return_and_census_import_from_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "staff.csv").write_text(DEMO_STAFF)
     run("import", "staff", "staff.csv")
 

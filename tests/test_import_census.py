@@ -68,9 +68,7 @@ async def test_census_rows_update_fte_role_and_dates_of_matched_staff(bot: Bot) 
     assert grace.joined_on == date(2025, 12, 9)  # an Excel serial number
     assert alex.role == "admin"  # the bot's permission, not changed by the census
     assert (report.updated, report.unchanged) == (3, 1)
-    assert [str(w) for w in report.warnings] == [
-        "census: 1 leaver(s) (a leaving date on or before today): skipped"
-    ]
+    assert [str(w) for w in report.warnings] == ["census: 1 leaver(s) (a leaving date on or before today): skipped"]
 
 
 async def test_reimporting_the_census_changes_nothing(bot: Bot) -> None:
@@ -117,9 +115,7 @@ async def test_unmatched_and_bad_census_rows_are_listed_and_nothing_is_written(b
 
 async def test_a_census_dry_run_reports_updates_and_rejections(bot: Bot) -> None:
     await bot.import_staff(STAFF)
-    parsed = parse_census(
-        (CENSUS + "999,SW9,A Worker,agency@example.com,1,5,1,,,,0\n").encode(), "email", TODAY
-    )
+    parsed = parse_census((CENSUS + "999,SW9,A Worker,agency@example.com,1,5,1,,,,0\n").encode(), "email", TODAY)
     async with bot.deps.db.transaction() as session:
         report = await import_census(session, bot.deps.workspace_id, parsed, strict=False)
         await session.rollback()

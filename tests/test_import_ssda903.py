@@ -14,9 +14,7 @@ from storage.imports import Report, import_ssda903
 from tests.support import Bot, csv
 
 TODAY = date(2026, 11, 23)
-HEADER = csv(
-    "CHILD,SEX,DOB,ETHNIC,UPN", "A3001,1,01/03/2012,WBRI,UN1", "A3002,2,15/07/2016,MWBC,UN2"
-)
+HEADER = csv("CHILD,SEX,DOB,ETHNIC,UPN", "A3001,1,01/03/2012,WBRI,UN1", "A3002,2,15/07/2016,MWBC,UN2")
 EPISODES_HEADER = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,URN"
 EPISODES = csv(
     EPISODES_HEADER,
@@ -83,9 +81,7 @@ async def test_open_episodes_give_placement_start_type_and_the_latest_review(bot
     assert stored["A3003"].last_review_on is None and stored["A3003"].allocated_to is None
     assert stored["A3005"].placement_type is None
     notes = [str(w) for w in report.warnings]
-    assert (
-        "Episodes.CSV row 8: PLACE 'ZZ' is not a code we know: placement type left blank" in notes
-    )
+    assert "Episodes.CSV row 8: PLACE 'ZZ' is not a code we know: placement type left blank" in notes
     assert any("1 child(ren) whose last episode has ended" in n for n in notes)
     assert report.rejected == []
 
@@ -111,9 +107,7 @@ async def test_a_903_import_updates_facts_but_leaves_allocation_alone_and_is_ide
 
     stored = await children(bot)
     assert stored["A3001"].status == "cla" and stored["A3001"].allocated_to is not None
-    assert (
-        stored["OTHER"].allocated_to is not None
-    )  # not in the return, but the return names no workers
+    assert stored["OTHER"].allocated_to is not None  # not in the return, but the return names no workers
     assert (first.created, first.updated, first.deallocated) == (3, 1, 0)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
 

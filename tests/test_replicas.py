@@ -24,9 +24,7 @@ from bot.workspace import signed_headers
 from tests.pg import PostgresServer, _bin
 from tests.served import Served, cli, running
 
-BACKENDS = [
-    b.strip() for b in os.environ.get("PRACTICE_BOT_TEST_DATABASES", "sqlite,postgresql").split(",")
-]
+BACKENDS = [b.strip() for b in os.environ.get("PRACTICE_BOT_TEST_DATABASES", "sqlite,postgresql").split(",")]
 pytestmark = pytest.mark.skipif(
     "postgresql" not in BACKENDS,
     reason="replicas share a PostgreSQL database (PRACTICE_BOT_TEST_DATABASES)",
@@ -89,9 +87,7 @@ def bot_messages(bot: Served) -> dict[str, list[dict[str, object]]]:
     return {channel: list(by_ts.values()) for channel, by_ts in seen.items()}
 
 
-def wait_for(
-    what: str, check: Callable[[], bool], bots: list[Served], timeout: float = WAIT
-) -> None:
+def wait_for(what: str, check: Callable[[], bool], bots: list[Served], timeout: float = WAIT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -104,9 +100,7 @@ def wait_for(
 
 
 @pytest.fixture(scope="module")
-def replicas(
-    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[list[Served], Sql]]:
+def replicas(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Served], Sql]]:
     root: Path = tmp_path_factory.mktemp("replicas")
     database = "replicas_" + uuid.uuid4().hex[:8]
     sql = Sql(postgres, database)
@@ -133,22 +127,16 @@ def replicas(
         for bot in bots:
             assert bot.alive(), f"{bot.name} exited with {bot.process.returncode}:\n{bot.output()}"
     # Stopped with SIGTERM, as a container runtime stops them: both shut down cleanly.
-    assert [bot.process.returncode for bot in bots] == [0, 0], [
-        bot.output()[-2000:] for bot in bots
-    ]
+    assert [bot.process.returncode for bot in bots] == [0, 0], [bot.output()[-2000:] for bot in bots]
 
 
 def test_two_replicas_catching_up_on_the_same_morning_send_each_alert_exactly_once(
     replicas: tuple[list[Served], Sql],
 ) -> None:
     bots, sql = replicas
-    ledger = sql.rows(
-        "SELECT job, target, due_key, status, attempts FROM deliveries ORDER BY 1, 2, 3"
-    )
+    ledger = sql.rows("SELECT job, target, due_key, status, attempts FROM deliveries ORDER BY 1, 2, 3")
     alerts = [row for row in ledger if row[0] == "caseload.alerts"]
-    assert any(target == GRACE and "over_cap" in due_key for _, target, due_key, _, _ in alerts), (
-        ledger
-    )
+    assert any(target == GRACE and "over_cap" in due_key for _, target, due_key, _, _ in alerts), ledger
     assert {status for _, _, _, status, _ in ledger} == {"sent"}, ledger
     assert {attempts for _, _, _, _, attempts in ledger} == {"1"}, ledger
 
@@ -160,9 +148,7 @@ def test_two_replicas_catching_up_on_the_same_morning_send_each_alert_exactly_on
     expected = Counter(dm_channel(target) for _, target, _, _, _ in ledger)
     assert received == expected
     grace = [m for bot in bots for m in bot_messages(bot).get(dm_channel(GRACE), [])]
-    assert any(
-        "Priya Shah now holds 26 children, 1 over their cap of 25" in str(m["text"]) for m in grace
-    )
+    assert any("Priya Shah now holds 26 children, 1 over their cap of 25" in str(m["text"]) for m in grace)
 
 
 def signed_event(event_id: str, user: str, text: str) -> tuple[bytes, dict[str, str]]:
@@ -193,9 +179,7 @@ def test_a_slack_retry_landing_on_the_other_replica_is_answered_once(
     (a, b), _ = replicas
     bots = [a, b]
     # What the bot has already said to Tom on either replica (this morning's reminder, say).
-    earlier = {
-        (bot.name, m["ts"]) for bot in bots for m in bot_messages(bot).get(dm_channel(TOM), [])
-    }
+    earlier = {(bot.name, m["ts"]) for bot in bots for m in bot_messages(bot).get(dm_channel(TOM), [])}
 
     def replies() -> list[str]:
         """What the bot has said to Tom since, on either replica."""
@@ -221,9 +205,7 @@ def test_a_slack_retry_landing_on_the_other_replica_is_answered_once(
     raw, headers = signed_event("Ev" + uuid.uuid4().hex[:10].upper(), TOM, "hello")
     status, _ = b.request("POST", "/slack/events", raw, headers)
     assert status == 200
-    wait_for(
-        "replica B to answer the new message", lambda: any("Hello!" in t for t in replies()), bots
-    )
+    wait_for("replica B to answer the new message", lambda: any("Hello!" in t for t in replies()), bots)
 
     new = replies()
     assert len(new) == 2, new
@@ -255,23 +237,14 @@ async def test_four_replicas_catching_up_at_the_very_same_moment_all_finish_and_
         await seed(session, replicas[0].workspace_id, clock.now().date())
     locals_ = [await start_local(deps) for deps in replicas]
     try:
-        results = await asyncio.gather(
-            *(tick(deps, clock.now()) for deps in replicas), return_exceptions=True
-        )
+        results = await asyncio.gather(*(tick(deps, clock.now()) for deps in replicas), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         assert failures == [], failures
         rows = Sql(postgres, database).rows("SELECT target, status FROM deliveries")
         assert rows and {status for _, status in rows} == {"sent"}
-        sent = [
-            s for r in results if not isinstance(r, BaseException) for s in r if s.outcome == "sent"
-        ]
+        sent = [s for r in results if not isinstance(r, BaseException) for s in r if s.outcome == "sent"]
         assert len(sent) == len(rows)
-        posted = [
-            m
-            for local in locals_
-            for m in local.workspace.messages
-            if m.user == local.workspace.bot_user_id
-        ]
+        posted = [m for local in locals_ for m in local.workspace.messages if m.user == local.workspace.bot_user_id]
         assert len(posted) == len(rows)
     finally:
         for local in locals_:

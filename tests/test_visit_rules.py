@@ -64,21 +64,15 @@ def test_a_child_placed_in_foster_care_on_1_june_must_be_visited_by_8_june() -> 
 
 
 def test_a_foster_child_visited_on_3_march_must_be_seen_again_by_14_april() -> None:
-    facts = child(
-        CLA, placement_start=D(2026, 2, 1), placement_type=FOSTER, last_visit_on=D(2026, 3, 3)
-    )
+    facts = child(CLA, placement_start=D(2026, 2, 1), placement_type=FOSTER, last_visit_on=D(2026, 3, 3))
     visit = visit_for(facts)
     assert visit.due_on == D(2026, 4, 14)
     assert visit.counted_from == D(2026, 3, 3)
     assert "reg 28(2)(b)" in visit.rule
 
 
-def test_a_long_term_placement_visited_on_31_january_after_its_first_year_is_due_by_30_april() -> (
-    None
-):
-    facts = child(
-        CLA, placement_start=D(2024, 9, 1), placement_type=LONG_TERM, last_visit_on=D(2026, 1, 31)
-    )
+def test_a_long_term_placement_visited_on_31_january_after_its_first_year_is_due_by_30_april() -> None:
+    facts = child(CLA, placement_start=D(2024, 9, 1), placement_type=LONG_TERM, last_visit_on=D(2026, 1, 31))
     visit = visit_for(facts)
     assert visit.due_on == D(2026, 4, 30)
     assert "reg 28(2)(c)" in visit.rule and "3 months" in visit.rule
@@ -111,25 +105,19 @@ def test_a_placement_that_is_not_long_term_stays_six_weekly_after_its_first_year
 def test_a_long_term_placement_from_1_june_2025_switches_to_three_months_on_its_anniversary(
     last_visit: date, due: date
 ) -> None:
-    facts = child(
-        CLA, placement_start=D(2025, 6, 1), placement_type=LONG_TERM, last_visit_on=last_visit
-    )
+    facts = child(CLA, placement_start=D(2025, 6, 1), placement_type=LONG_TERM, last_visit_on=last_visit)
     assert visit_for(facts).due_on == due
 
 
 def test_a_visit_to_the_old_placement_does_not_count_for_a_child_who_moved_on_10_february() -> None:
-    facts = child(
-        CLA, placement_start=D(2026, 2, 10), placement_type=FOSTER, last_visit_on=D(2026, 2, 5)
-    )
+    facts = child(CLA, placement_start=D(2026, 2, 10), placement_type=FOSTER, last_visit_on=D(2026, 2, 5))
     visit = visit_for(facts)
     assert visit.due_on == D(2026, 2, 17)
     assert visit.counted_from == D(2026, 2, 10)
 
 
 def test_a_visit_on_the_day_of_placement_starts_the_six_week_clock() -> None:
-    facts = child(
-        CLA, placement_start=D(2026, 6, 1), placement_type=FOSTER, last_visit_on=D(2026, 6, 1)
-    )
+    facts = child(CLA, placement_start=D(2026, 6, 1), placement_type=FOSTER, last_visit_on=D(2026, 6, 1))
     assert visit_for(facts).due_on == D(2026, 7, 13)
 
 
@@ -191,18 +179,14 @@ def test_a_temporary_connected_person_or_interim_order_at_home_is_weekly_then_fo
     assert weekly.due_on == D(2026, 6, 29)
     assert "reg 28(4)" in weekly.rule
 
-    after_review = replace(
-        before_review, last_visit_on=D(2026, 6, 29), last_review_on=D(2026, 6, 26)
-    )
+    after_review = replace(before_review, last_visit_on=D(2026, 6, 29), last_review_on=D(2026, 6, 26))
     four_weekly = visit_for(after_review)
     assert four_weekly.due_on == D(2026, 7, 27)
     assert "reg 28(4)" in four_weekly.rule
 
 
 def test_a_care_order_at_home_made_on_1_june_needs_a_visit_by_8_june_then_every_six_weeks() -> None:
-    order = child(
-        CLA, placement_start=D(2026, 6, 1), placement_type=PlacementType.CARE_ORDER_AT_HOME
-    )
+    order = child(CLA, placement_start=D(2026, 6, 1), placement_type=PlacementType.CARE_ORDER_AT_HOME)
     first = visit_for(order)
     assert first.due_on == D(2026, 6, 8)
     assert "reg 28(5)" in first.rule
@@ -213,9 +197,7 @@ def test_a_care_order_at_home_made_on_1_june_needs_a_visit_by_8_june_then_every_
     assert visit_for(years_later).due_on == D(2026, 3, 14)
 
 
-def test_a_looked_after_child_with_no_placement_start_is_counted_from_becoming_looked_after() -> (
-    None
-):
+def test_a_looked_after_child_with_no_placement_start_is_counted_from_becoming_looked_after() -> None:
     visit = visit_for(child(CLA, status_since=D(2026, 6, 1), placement_type=FOSTER))
     assert visit.due_on == D(2026, 6, 8)
     assert "no placement start" in visit.rule
@@ -326,9 +308,7 @@ def test_an_authority_with_a_four_weekly_cp_standard_can_set_20_working_days() -
     assert "20 working days" in visit.rule
 
 
-def test_the_first_review_conference_after_an_icpc_on_31_august_2026_is_due_by_30_november() -> (
-    None
-):
+def test_the_first_review_conference_after_an_icpc_on_31_august_2026_is_due_by_30_november() -> None:
     review = only(child(CP, status_since=D(2026, 8, 31)), ObligationKind.CP_REVIEW)
     assert review.due_on == D(2026, 11, 30)
     assert "3 months" in review.rule
@@ -361,9 +341,7 @@ def test_an_authority_with_a_six_weekly_cin_standard_can_set_30_working_days() -
 
 def test_a_council_christmas_shutdown_pushes_a_cin_visit_later() -> None:
     shutdown = WorkingCalendar(extra_closures=frozenset({D(2026, 12, 29), D(2026, 12, 30)}))
-    found = next_visit(
-        child(CIN, last_visit_on=D(2026, 12, 14)), D(2026, 12, 14), calendar=shutdown
-    )
+    found = next_visit(child(CIN, last_visit_on=D(2026, 12, 14)), D(2026, 12, 14), calendar=shutdown)
     assert found is not None and found.due_on == D(2027, 1, 18)
 
 
@@ -378,18 +356,14 @@ def test_an_assessment_referred_on_2_march_2026_is_due_by_7_may_after_easter_and
 # --- Private fostering ----------------------------------------------------------
 
 
-def test_a_private_fostering_notification_on_18_december_2026_needs_a_visit_by_31_december() -> (
-    None
-):
+def test_a_private_fostering_notification_on_18_december_2026_needs_a_visit_by_31_december() -> None:
     visit = visit_for(child(Status.PRIVATE_FOSTERING, status_since=D(2026, 12, 18)))
     assert visit.due_on == D(2026, 12, 31)
     assert "reg 7" in visit.rule
 
 
 def test_a_private_fostering_visit_made_before_notification_does_not_count() -> None:
-    facts = child(
-        Status.PRIVATE_FOSTERING, status_since=D(2026, 12, 18), last_visit_on=D(2026, 12, 10)
-    )
+    facts = child(Status.PRIVATE_FOSTERING, status_since=D(2026, 12, 18), last_visit_on=D(2026, 12, 10))
     assert visit_for(facts).due_on == D(2026, 12, 31)
 
 
@@ -434,9 +408,7 @@ def test_a_move_before_the_last_visit_does_not_restart_the_clock() -> None:
         (None, D(2026, 5, 3)),  # unknown age: relevant child rules
     ],
 )
-def test_only_former_relevant_young_people_follow_a_local_visit_interval(
-    born: date | None, due: date
-) -> None:
+def test_only_former_relevant_young_people_follow_a_local_visit_interval(born: date | None, due: date) -> None:
     facts = child(Status.CARE_LEAVER, date_of_birth=born, last_visit_on=D(2026, 3, 3))
     assert visit_for(facts, VisitRules(former_relevant_visit_months=3)).due_on == due
 
@@ -447,9 +419,7 @@ def test_a_care_leaver_never_visited_is_due_two_months_after_leaving_care() -> N
     assert visit.counted_from == D(2026, 1, 31)
 
 
-@pytest.mark.parametrize(
-    ("last_review", "due"), [(D(2026, 3, 31), D(2026, 9, 30)), (None, D(2026, 7, 31))]
-)
+@pytest.mark.parametrize(("last_review", "due"), [(D(2026, 3, 31), D(2026, 9, 30)), (None, D(2026, 7, 31))])
 def test_a_pathway_plan_is_reviewed_every_six_months_or_six_months_after_leaving_care(
     last_review: date | None, due: date
 ) -> None:
@@ -559,9 +529,7 @@ few = settings(max_examples=200, deadline=None)
 
 @few
 @given(any_facts, dates, any_rules)
-def test_a_visit_today_never_makes_a_child_overdue_today(
-    facts: ChildFacts, today: date, rules: VisitRules
-) -> None:
+def test_a_visit_today_never_makes_a_child_overdue_today(facts: ChildFacts, today: date, rules: VisitRules) -> None:
     visit = next_visit(replace(facts, last_visit_on=today), today, rules)
     if visit is not None:
         assert visit.state is not State.OVERDUE
@@ -570,9 +538,7 @@ def test_a_visit_today_never_makes_a_child_overdue_today(
 
 @few
 @given(any_facts, dates, any_rules)
-def test_a_visit_is_never_due_before_the_last_visit(
-    facts: ChildFacts, today: date, rules: VisitRules
-) -> None:
+def test_a_visit_is_never_due_before_the_last_visit(facts: ChildFacts, today: date, rules: VisitRules) -> None:
     visit = next_visit(facts, today, rules)
     if visit is not None and facts.last_visit_on is not None:
         assert visit.due_on > facts.last_visit_on
@@ -621,11 +587,7 @@ def test_as_time_passes_a_childs_obligations_only_move_towards_overdue(
 
 @few
 @given(dates, dates, dates, st.integers(0, 10))
-def test_state_never_steps_back_from_overdue_to_due_soon(
-    due: date, first: date, second: date, lead: int
-) -> None:
+def test_state_never_steps_back_from_overdue_to_due_soon(due: date, first: date, second: date, lead: int) -> None:
     early, late = sorted((first, second))
     rules = VisitRules(due_soon_working_days=lead)
-    assert STATE_ORDER.index(state_for(due, early, rules)) <= STATE_ORDER.index(
-        state_for(due, late, rules)
-    )
+    assert STATE_ORDER.index(state_for(due, early, rules)) <= STATE_ORDER.index(state_for(due, late, rules))

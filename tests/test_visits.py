@@ -194,9 +194,7 @@ async def test_a_worker_with_nothing_due_is_told_so(bot: Bot) -> None:
     await bot.ask("tom", "/visit CIN1")
     await bot.ask("tom", "/visit CP1")
 
-    assert "Nothing due in the next 5 working days for your 3 children" in await bot.ask(
-        "tom", "/visits"
-    )
+    assert "Nothing due in the next 5 working days for your 3 children" in await bot.ask("tom", "/visits")
 
 
 async def test_a_worker_asking_for_the_team_view_is_pointed_to_their_own(bot: Bot) -> None:
@@ -225,9 +223,7 @@ async def test_team_compliance_counts_visits_made_by_their_due_date(bot: Bot) ->
     # CP1's visit of 2 Nov was due from one on 16 Oct by 30 Oct: late.
     async with bot.deps.db.transaction() as session:
         rows = parse(VisitRow, csv("child_ref,visited_on", "CP2,2026-10-29", "CP1,2026-10-16"))
-        await import_visits(
-            session, bot.deps.workspace_id, rows.rows, date(2026, 11, 23), bot.clock.now()
-        )
+        await import_visits(session, bot.deps.workspace_id, rows.rows, date(2026, 11, 23), bot.clock.now())
 
     answer = await bot.ask("mgr", "/visits team")
 
@@ -243,18 +239,14 @@ async def test_visits_child_ref_explains_each_obligation_and_its_rule(bot: Bot) 
     answer = await bot.ask("kim", "/visits CLA1")
 
     assert "visit: due Sun 1 Nov 2026 (2026-11-01), OVERDUE by 22 days" in answer
-    assert (
-        "CLA reg 28(2)(c): every 3 months after the first year of a long-term placement" in answer
-    )
+    assert "CLA reg 28(2)(c): every 3 months after the first year of a long-term placement" in answer
     assert "CLA review: due" in answer
 
 
 async def test_only_the_worker_their_manager_or_an_admin_can_ask_why(bot: Bot) -> None:
     await two_teams(bot)
 
-    assert "I can't find CLA1 among the children you can see" in await bot.ask(
-        "tom", "/visits CLA1"
-    )
+    assert "I can't find CLA1 among the children you can see" in await bot.ask("tom", "/visits CLA1")
     assert "I can't find CLA1" in await bot.ask("mgr", "/visits CLA1")
     assert "OVERDUE" in await bot.ask("sam", "/visits CLA1")
     assert "OVERDUE" in await bot.ask("alex", "/visits CLA1")
@@ -380,9 +372,7 @@ async def test_a_children_import_with_a_visit_in_the_future_writes_nothing(bot: 
     with pytest.raises(ImportFailed) as failed:
         await bot.import_children(text)
 
-    assert [str(p) for p in failed.value.problems] == [
-        "line 3: last_visit_on 2026-12-01 is in the future"
-    ]
+    assert [str(p) for p in failed.value.problems] == ["line 3: last_visit_on 2026-12-01 is in the future"]
     assert await last_visit(bot, "CIN1") == date(2026, 10, 26)
 
 
@@ -418,9 +408,7 @@ async def test_a_visit_history_import_reports_every_bad_line_and_writes_nothing(
     bot: Bot, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await two_teams(bot)
-    unreadable = csv(
-        "child_ref,visited_on,kind", "CIN1,2026-11-02,", "CIN1,not a date,", "CIN1,2026-11-03,chat"
-    )
+    unreadable = csv("child_ref,visited_on,kind", "CIN1,2026-11-02,", "CIN1,not a date,", "CIN1,2026-11-03,chat")
     unknown = csv(
         "child_ref,visited_on,kind",
         "CIN1,2026-11-02,statutory",

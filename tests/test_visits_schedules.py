@@ -56,9 +56,7 @@ async def channel_of(bot: Bot, team: str) -> str:
 async def delivery(bot: Bot, job: str, target: str, due_key: str) -> Delivery | None:
     async with bot.deps.db.session() as session:
         return await session.scalar(
-            select(Delivery).where(
-                Delivery.job == job, Delivery.target == target, Delivery.due_key == due_key
-            )
+            select(Delivery).where(Delivery.job == job, Delivery.target == target, Delivery.due_key == due_key)
         )
 
 
@@ -288,16 +286,7 @@ async def test_two_ticks_at_once_from_two_processes_send_each_message_once(bot: 
     assert {k[0] for k in keys} == {REMINDERS, DIGEST, LAPSES}
     assert all(s.outcome in (Outcome.SENT, Outcome.ALREADY) for s in mine)
     for user in ("tom", "priya", "sam"):
-        assert (
-            len(
-                [
-                    m
-                    for m in bot.dms(user)
-                    if "Good morning" in m.text or "Good morning" in str(m.blocks)
-                ]
-            )
-            == 1
-        )
+        assert len([m for m in bot.dms(user) if "Good morning" in m.text or "Good morning" in str(m.blocks)]) == 1
     for team in ("Ipswich CIN 2", "Lowestoft CLA"):
         assert len(bot.ws.messages_in(await channel_of(bot, team))) == 1
 

@@ -55,15 +55,9 @@ async def record_outcome(
     worker: int | None = None,
     child_ref: str | None = None,
 ) -> dict | None:
-    message = (
-        last_with(bot, owner, RECORD)
-        if any(has_action(m, RECORD) for m in bot.dms(owner))
-        else None
-    )
+    message = last_with(bot, owner, RECORD) if any(has_action(m, RECORD) for m in bot.dms(owner)) else None
     if message is None:
-        thread = next(
-            m for m in bot.ws.messages if m.channel.startswith("G") and has_action(m, RECORD)
-        )
+        thread = next(m for m in bot.ws.messages if m.channel.startswith("G") and has_action(m, RECORD))
         await bot.click(owner, thread, RECORD)
     else:
         await bot.click(owner, message, RECORD)
@@ -148,13 +142,8 @@ async def test_a_child_ref_the_raiser_does_not_hold_is_refused_but_a_blank_one_i
     someone_elses = await raise_worry(bot, "tom", child_ref="IPS201")
     blank = await raise_worry(bot, "tom", child_ref="")
 
-    assert (
-        unknown is not None and "NOPE999 isn't a child you hold" in unknown["errors"]["child_ref"]
-    )
-    assert (
-        someone_elses is not None
-        and "IPS201 isn't a child you hold" in someone_elses["errors"]["child_ref"]
-    )
+    assert unknown is not None and "NOPE999 isn't a child you hold" in unknown["errors"]["child_ref"]
+    assert someone_elses is not None and "IPS201 isn't a child you hold" in someone_elses["errors"]["child_ref"]
     assert blank is None
     [worry] = await worries(bot)
     assert worry.child_ref is None
@@ -218,17 +207,13 @@ async def test_when_no_early_help_colleague_is_in_the_worry_goes_to_the_duty_cha
     bot: Bot,
 ) -> None:
     await co_located_floor(bot)
-    await book_desk(
-        bot, "tom", "Ipswich", TODAY, "IP-1"
-    )  # desks are in use today, but early help is out
+    await book_desk(bot, "tom", "Ipswich", TODAY, "IP-1")  # desks are in use today, but early help is out
 
     await raise_worry(bot, "tom")
 
     duty = channel_of(bot, "Ipswich Early Help")
     [posted] = bot.ws.messages_in(duty)
-    assert has_action(posted, TAKE) and "nobody from this team is in the office today" in bot.text(
-        [posted]
-    )
+    assert has_action(posted, TAKE) and "nobody from this team is in the office today" in bot.text([posted])
     assert bot.dms("joe") == [] and bot.dms("amira") == []
     assert free_text_anywhere(bot) == []
     assert "nobody from Ipswich Early Help is in the office today" in bot.dm_text("tom")
@@ -339,11 +324,7 @@ async def test_two_colleagues_pressing_take_at_once_make_exactly_one_owner(bot: 
     ids = {await staff_id(bot, "joe"), await staff_id(bot, "amira")}
     assert worry.owner_id in ids
     async with bot.deps.db.session() as session:
-        takes = [
-            e
-            for e in await trail(session, bot.deps.workspace_id, "worry:1")
-            if e.action == "worry.take"
-        ]
+        takes = [e for e in await trail(session, bot.deps.workspace_id, "worry:1") if e.action == "worry.take"]
     assert len(takes) == 1
     assert sum("has taken your worry" in m.text for m in bot.dms("tom")) == 1
 
@@ -390,10 +371,7 @@ async def test_advice_given_closes_the_worry_and_the_raiser_is_told(bot: Bot) ->
     await raise_worry(bot, "tom")
     await bot.click("joe", last_with(bot, "joe", TAKE), TAKE)
 
-    assert (
-        await record_outcome(bot, "joe", "advice", "Talked it through; Tom will ring school")
-        is None
-    )
+    assert await record_outcome(bot, "joe", "advice", "Talked it through; Tom will ring school") is None
 
     [worry] = await worries(bot)
     assert worry.state == "closed" and worry.outcome == "advice" and worry.closed_at is not None
@@ -409,9 +387,7 @@ async def test_a_step_down_puts_the_child_in_the_early_help_workers_caseload(bot
     await bot.click("joe", last_with(bot, "joe", TAKE), TAKE)
     amira = await staff_id(bot, "amira")
 
-    await record_outcome(
-        bot, "joe", "step_down", "Family support plan agreed", worker=amira, child_ref="IPS101"
-    )
+    await record_outcome(bot, "joe", "step_down", "Family support plan agreed", worker=amira, child_ref="IPS101")
 
     async with bot.deps.db.session() as session:
         child = await session.scalar(select(Child).where(Child.child_ref == "IPS101"))
@@ -426,9 +402,7 @@ async def test_a_step_down_without_a_worker_is_refused_inline(bot: Bot) -> None:
     await raise_worry(bot, "tom", child_ref="IPS101")
     await bot.click("joe", last_with(bot, "joe", TAKE), TAKE)
 
-    response = await record_outcome(
-        bot, "joe", "step_down", "Step down", worker=None, child_ref="IPS101"
-    )
+    response = await record_outcome(bot, "joe", "step_down", "Step down", worker=None, child_ref="IPS101")
 
     assert response is not None and "worker" in response["errors"]
     [worry] = await worries(bot)
@@ -499,17 +473,9 @@ async def test_the_worry_text_is_shown_only_to_those_it_concerns_and_every_readi
     assert status == 200
     modal = bot.ws.modal_of(viewer)
     async with bot.deps.db.session() as session:
-        views = [
-            e
-            for e in await trail(session, bot.deps.workspace_id, "worry:1")
-            if e.action == "worry.view"
-        ]
+        views = [e for e in await trail(session, bot.deps.workspace_id, "worry:1") if e.action == "worry.view"]
     if allowed:
-        assert (
-            modal is not None
-            and WORRY_TEXT in json.dumps(modal)
-            and NEEDS_TEXT in json.dumps(modal)
-        )
+        assert modal is not None and WORRY_TEXT in json.dumps(modal) and NEEDS_TEXT in json.dumps(modal)
         assert viewer in [e.actor for e in views]
     else:
         assert modal is None
@@ -543,9 +509,7 @@ async def test_the_audit_command_prints_who_read_the_worry_and_when(
     await bot.click("joe", last_with(bot, "joe", TAKE), TAKE)
     settings = Settings(_env_file=None, database_url=bot.deps.db.url)  # type: ignore[call-arg]
 
-    code = await cmd_audit(
-        argparse.Namespace(id=1, workspace=None), settings, FixedClock(bot.clock.now())
-    )
+    code = await cmd_audit(argparse.Namespace(id=1, workspace=None), settings, FixedClock(bot.clock.now()))
 
     out = capsys.readouterr().out
     assert code == 0
@@ -571,11 +535,7 @@ async def test_worried_list_shows_each_person_their_own_view(bot: Bot) -> None:
     mgr = await bot.ask("mgr", "/worried list")
 
     assert "Waiting for you" in joe and "#1" in joe and "[Take this]" in joe
-    assert (
-        "You raised" in tom
-        and "*#1* IPS101" in tom
-        and "waiting for someone in Ipswich Early Help" in tom
-    )
+    assert "You raised" in tom and "*#1* IPS101" in tom and "waiting for someone in Ipswich Early Help" in tom
     assert "waiting longer than it should" in tom
     assert "#2" not in tom  # closed
     assert "Your team* (Ipswich CIN 2): 1 open, 1 waiting longer than they should" in mgr
@@ -591,9 +551,7 @@ async def test_app_home_has_a_raise_a_worry_button_that_opens_the_modal(bot: Bot
     view = bot.ws.home_of("tom")
     assert view is not None
 
-    status, _ = await bot.ws.click(
-        "tom", {"action_id": "worries.new", "block_id": "", "value": ""}, view_id=view["id"]
-    )
+    status, _ = await bot.ws.click("tom", {"action_id": "worries.new", "block_id": "", "value": ""}, view_id=view["id"])
     await bot.ws.settle()
 
     assert status == 200

@@ -31,9 +31,7 @@ def sent(sends: list[Send]) -> set[tuple[str, str]]:
 
 
 def nudges(bot: Bot, user: str) -> int:
-    return sum(
-        "still waiting for someone to take it" in json.dumps(m.blocks) for m in bot.dms(user)
-    )
+    return sum("still waiting for someone to take it" in json.dumps(m.blocks) for m in bot.dms(user))
 
 
 async def test_a_today_worry_is_nudged_at_30_minutes_and_escalated_at_2_hours_once_each(
@@ -74,11 +72,7 @@ async def test_the_manager_can_take_an_escalated_worry_and_every_message_updates
     await bot.click("kate", last_with(bot, "kate", TAKE), TAKE)
 
     for user in ("joe", "amira"):
-        assert all(
-            "taken by <@kate>" in json.dumps(m.blocks)
-            for m in bot.dms(user)
-            if "Worry #1" in m.text
-        )
+        assert all("taken by <@kate>" in json.dumps(m.blocks) for m in bot.dms(user) if "Worry #1" in m.text)
     duty = channel_of(bot, "Ipswich Early Help")
     assert all("taken by <@kate>" in json.dumps(m.blocks) for m in bot.ws.messages_in(duty))
 
@@ -95,9 +89,7 @@ async def test_a_this_week_worry_is_nudged_after_1_working_day_and_escalated_aft
     tuesday = await tick_at(bot, "2026-12-01T14:00")
 
     assert sent(weekend) == set()
-    assert ("joe", "worry:1:nudge") in sent(monday) and not any(
-        "escalate" in k for _, k in sent(monday)
-    )
+    assert ("joe", "worry:1:nudge") in sent(monday) and not any("escalate" in k for _, k in sent(monday))
     assert ("kate", "worry:1:escalate") in sent(tuesday)
 
 
@@ -128,9 +120,7 @@ async def test_a_bot_that_was_down_catches_up_and_a_restart_sends_nothing_twice(
     await co_located_floor(bot)
     await raise_worry(bot, "tom", urgency="today")
 
-    first = await tick_at(
-        bot, "2026-11-23T13:00"
-    )  # down all morning: nudge and escalation both due
+    first = await tick_at(bot, "2026-11-23T13:00")  # down all morning: nudge and escalation both due
     # A restart: a fresh scheduler knows nothing, the ledger in the database does.
     second = await tick_at(bot, "2026-11-23T13:00")
 
@@ -141,9 +131,7 @@ async def test_a_bot_that_was_down_catches_up_and_a_restart_sends_nothing_twice(
 async def test_a_failed_nudge_is_tried_again_on_the_next_run(bot: Bot) -> None:
     await co_located_floor(bot)
     await raise_worry(bot, "tom", urgency="today")
-    bot.ws.inject(
-        "chat.postMessage", 404, times=1
-    )  # a permanent-looking error: not retried by the client
+    bot.ws.inject("chat.postMessage", 404, times=1)  # a permanent-looking error: not retried by the client
 
     first = await tick_at(bot, "2026-11-23T09:30")
     second = await tick_at(bot, "2026-11-23T09:35")

@@ -84,9 +84,7 @@ def test_validation_keeps_the_text_and_returns_a_draft() -> None:
 
 
 def test_validation_reports_every_bad_field_at_once() -> None:
-    _, errors = validate_raise(
-        raise_form(worried="", scale="12", child_ref="X1", urgency="soon"), child_known=False
-    )
+    _, errors = validate_raise(raise_form(worried="", scale="12", child_ref="X1", urgency="soon"), child_known=False)
     assert set(errors) == {"worried", "scale", "child_ref", "urgency"}
 
 
@@ -99,21 +97,14 @@ def test_a_step_down_needs_a_worker_and_a_child_ref() -> None:
 
 def test_social_work_teams_route_to_their_paired_early_help_team() -> None:
     dest = destination(CIN, TEAMS, POLICY)
-    assert (
-        dest is not None and dest.team == IPS_EH and dest.duty_channel == "C3" and not dest.step_up
-    )
+    assert dest is not None and dest.team == IPS_EH and dest.duty_channel == "C3" and not dest.step_up
     low = destination(LOW_CLA, TEAMS, POLICY)
     assert low is not None and low.team == LOW_EH and low.duty_channel is None
 
 
 def test_early_help_steps_up_to_the_pairings_step_up_team() -> None:
     dest = destination(IPS_EH, TEAMS, POLICY)
-    assert (
-        dest is not None
-        and dest.team == ASSESS
-        and dest.step_up
-        and dest.recipient_role == "social_worker"
-    )
+    assert dest is not None and dest.team == ASSESS and dest.step_up and dest.recipient_role == "social_worker"
 
 
 def test_a_duty_channel_in_the_policy_wins_over_the_team_channel() -> None:

@@ -71,9 +71,7 @@ def form(
     values |= text("needs_to_happen", needs)
     values |= {"scale": {"scale": {"type": "number_input", "value": scale}}}
     values |= text("child_ref", child_ref)
-    values |= {
-        "urgency": {"urgency": {"type": "radio_buttons", "selected_option": {"value": urgency}}}
-    }
+    values |= {"urgency": {"urgency": {"type": "radio_buttons", "selected_option": {"value": urgency}}}}
     return values
 
 
@@ -102,9 +100,7 @@ async def recipient_rows(bot: Bot, worry_id: int) -> list[WorryRecipient]:
     async with bot.deps.db.session() as session:
         return list(
             await session.scalars(
-                select(WorryRecipient)
-                .where(WorryRecipient.worry_id == worry_id)
-                .order_by(WorryRecipient.id)
+                select(WorryRecipient).where(WorryRecipient.worry_id == worry_id).order_by(WorryRecipient.id)
             )
         )
 
@@ -155,9 +151,7 @@ async def book_desk(bot: Bot, user_id: str, office: str, day: date, code: str) -
             )
 
 
-async def submit_with_retry_header(
-    bot: Bot, user: str, view_id: str, values: dict[str, Any], retry: int
-) -> int:
+async def submit_with_retry_header(bot: Bot, user: str, view_id: str, values: dict[str, Any], retry: int) -> int:
     """The same view_submission delivered again, as Slack does when it retries (X-Slack-Retry-Num)."""
     ws = bot.ws
     view = dict(ws.views[view_id])

@@ -30,9 +30,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_subject"), ["subject"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_log_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_log_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "caseload_breaches",
@@ -52,9 +50,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("caseload_breaches", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_caseload_breaches_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_caseload_breaches_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "deliveries",
@@ -78,9 +74,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_deliveries_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_deliveries_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "seen_requests",
@@ -118,9 +112,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_staff_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff")),
-        sa.UniqueConstraint(
-            "workspace_id", "slack_user_id", name=op.f("uq_staff_workspace_id_slack_user_id")
-        ),
+        sa.UniqueConstraint("workspace_id", "slack_user_id", name=op.f("uq_staff_workspace_id_slack_user_id")),
         sa.UniqueConstraint("workspace_id", "user_id", name=op.f("uq_staff_workspace_id_user_id")),
     )
     with op.batch_alter_table("staff", schema=None) as batch_op:
@@ -139,21 +131,13 @@ def upgrade() -> None:
         sa.Column("last_visit_on", sa.Date(), nullable=True),
         sa.Column("last_review_on", sa.Date(), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["allocated_to"], ["staff.id"], name=op.f("fk_children_allocated_to_staff")
-        ),
+        sa.ForeignKeyConstraint(["allocated_to"], ["staff.id"], name=op.f("fk_children_allocated_to_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_children")),
-        sa.UniqueConstraint(
-            "workspace_id", "child_ref", name=op.f("uq_children_workspace_id_child_ref")
-        ),
+        sa.UniqueConstraint("workspace_id", "child_ref", name=op.f("uq_children_workspace_id_child_ref")),
     )
     with op.batch_alter_table("children", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_children_allocated_to"), ["allocated_to"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_children_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_children_allocated_to"), ["allocated_to"], unique=False)
+        batch_op.create_index(batch_op.f("ix_children_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "allocations",
@@ -163,22 +147,14 @@ def upgrade() -> None:
         sa.Column("start_on", sa.Date(), nullable=False),
         sa.Column("end_on", sa.Date(), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_allocations_child_id_children")
-        ),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_allocations_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_allocations_child_id_children")),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_allocations_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_allocations")),
     )
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_allocations_child_id"), ["child_id"], unique=False)
-        batch_op.create_index(
-            "ix_allocations_staff_period", ["staff_id", "start_on", "end_on"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_allocations_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index("ix_allocations_staff_period", ["staff_id", "start_on", "end_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_allocations_workspace_id"), ["workspace_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -26,12 +26,8 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.Integer(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_visits_child_id_children")
-        ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by"], ["staff.id"], name=op.f("fk_visits_recorded_by_staff")
-        ),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_visits_child_id_children")),
+        sa.ForeignKeyConstraint(["recorded_by"], ["staff.id"], name=op.f("fk_visits_recorded_by_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_visits")),
         sa.UniqueConstraint(
             "workspace_id",
@@ -43,9 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_visits_child_id"), ["child_id"], unique=False)
-        batch_op.create_index(
-            "ix_visits_workspace_id_visited_on", ["workspace_id", "visited_on"], unique=False
-        )
+        batch_op.create_index("ix_visits_workspace_id_visited_on", ["workspace_id", "visited_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_visits_workspace_id"), ["workspace_id"], unique=False)
 
 

@@ -52,12 +52,8 @@ def upgrade() -> None:
         sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["desk_id"], ["desks.id"], name=op.f("fk_desk_bookings_desk_id_desks")
-        ),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_desk_bookings_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["desk_id"], ["desks.id"], name=op.f("fk_desk_bookings_desk_id_desks")),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_desk_bookings_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_bookings")),
         sa.UniqueConstraint(
             "workspace_id",
@@ -79,12 +75,8 @@ def upgrade() -> None:
     with op.batch_alter_table("desk_bookings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_desk_bookings_desk_id"), ["desk_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_desk_bookings_staff_id"), ["staff_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_desk_bookings_workspace_id"), ["workspace_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_desk_bookings_workspace_day", ["workspace_id", "day"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_desk_bookings_workspace_id"), ["workspace_id"], unique=False)
+        batch_op.create_index("ix_desk_bookings_workspace_day", ["workspace_id", "day"], unique=False)
 
     op.create_table(
         "desk_prefs",
@@ -93,18 +85,12 @@ def upgrade() -> None:
         sa.Column("needs", sa.String(length=200), nullable=False),
         sa.Column("share", sa.Boolean(), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_desk_prefs_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_desk_prefs_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_prefs")),
-        sa.UniqueConstraint(
-            "workspace_id", "staff_id", name=op.f("uq_desk_prefs_workspace_id_staff_id")
-        ),
+        sa.UniqueConstraint("workspace_id", "staff_id", name=op.f("uq_desk_prefs_workspace_id_staff_id")),
     )
     with op.batch_alter_table("desk_prefs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_desk_prefs_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_desk_prefs_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "desk_recurrences",
@@ -115,9 +101,7 @@ def upgrade() -> None:
         sa.Column("office", sa.String(length=100), nullable=True),
         sa.Column("needs", sa.String(length=200), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_desk_recurrences_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_desk_recurrences_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_recurrences")),
         sa.UniqueConstraint(
             "workspace_id",
@@ -127,9 +111,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("desk_recurrences", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_desk_recurrences_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_desk_recurrences_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "desk_waitlist",
@@ -141,9 +123,7 @@ def upgrade() -> None:
         sa.Column("needs", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_desk_waitlist_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_desk_waitlist_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_waitlist")),
         sa.UniqueConstraint(
             "workspace_id",
@@ -154,9 +134,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("desk_waitlist", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_desk_waitlist_staff_id"), ["staff_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_desk_waitlist_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_desk_waitlist_workspace_id"), ["workspace_id"], unique=False)
 
 
 def downgrade() -> None:

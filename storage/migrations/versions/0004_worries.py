@@ -41,23 +41,13 @@ def upgrade() -> None:
         sa.Column("thread_channel", sa.String(length=32), nullable=True),
         sa.Column("thread_ts", sa.String(length=32), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["raiser_id"], ["staff.id"], name=op.f("fk_worries_raiser_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["raiser_team_id"], ["teams.id"], name=op.f("fk_worries_raiser_team_id_teams")
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_team_id"], ["teams.id"], name=op.f("fk_worries_to_team_id_teams")
-        ),
+        sa.ForeignKeyConstraint(["raiser_id"], ["staff.id"], name=op.f("fk_worries_raiser_id_staff")),
+        sa.ForeignKeyConstraint(["raiser_team_id"], ["teams.id"], name=op.f("fk_worries_raiser_team_id_teams")),
+        sa.ForeignKeyConstraint(["to_team_id"], ["teams.id"], name=op.f("fk_worries_to_team_id_teams")),
         sa.ForeignKeyConstraint(["owner_id"], ["staff.id"], name=op.f("fk_worries_owner_id_staff")),
-        sa.ForeignKeyConstraint(
-            ["outcome_worker_id"], ["staff.id"], name=op.f("fk_worries_outcome_worker_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["outcome_worker_id"], ["staff.id"], name=op.f("fk_worries_outcome_worker_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_worries")),
-        sa.UniqueConstraint(
-            "workspace_id", "source_key", name=op.f("uq_worries_workspace_id_source_key")
-        ),
+        sa.UniqueConstraint("workspace_id", "source_key", name=op.f("uq_worries_workspace_id_source_key")),
     )
     with op.batch_alter_table("worries", schema=None) as batch_op:
         batch_op.create_index("ix_worries_workspace_state", ["workspace_id", "state"], unique=False)
@@ -75,12 +65,8 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("ts", sa.String(length=32), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_worry_recipients_staff_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["worry_id"], ["worries.id"], name=op.f("fk_worry_recipients_worry_id_worries")
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_worry_recipients_staff_id_staff")),
+        sa.ForeignKeyConstraint(["worry_id"], ["worries.id"], name=op.f("fk_worry_recipients_worry_id_worries")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_worry_recipients")),
         sa.UniqueConstraint(
             "workspace_id",
@@ -90,15 +76,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("worry_recipients", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_worry_recipients_staff_id"), ["staff_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_worry_recipients_workspace_id"), ["workspace_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_worry_recipients_worry_id"), ["worry_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_worry_recipients_staff_id"), ["staff_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_worry_recipients_workspace_id"), ["workspace_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_worry_recipients_worry_id"), ["worry_id"], unique=False)
 
 
 def downgrade() -> None:

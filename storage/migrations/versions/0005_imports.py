@@ -22,9 +22,7 @@ def upgrade() -> None:
         sa.Column("source_label", sa.String(length=200), nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_worker_aliases_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_worker_aliases_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_worker_aliases")),
         sa.UniqueConstraint(
             "workspace_id",
@@ -33,9 +31,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("worker_aliases", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_worker_aliases_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_worker_aliases_workspace_id"), ["workspace_id"], unique=False)
 
 
 def downgrade() -> None:
