@@ -42,9 +42,10 @@ class AckGate:
 
     A burst reaches the bot over a few milliseconds, not at one instant, so when others
     arrived around a request, "nobody waiting" also needs `linger` seconds without a new
-    arrival (40 ms: at 20, on PostgreSQL, whose driver works on the event loop itself, the
-    first replies' work still overtook the last acks of a burst of 50): otherwise the first requests' work starts before the last ones have even been
-    read. A request on its own (after a lull, none since) goes on the moment it has acked.
+    arrival: otherwise the first requests' work starts before the last ones have even been
+    read. 40 ms: at 20, on PostgreSQL (whose driver works on the event loop itself), the
+    first replies' work still overtook the last acks of a burst of 50. A request on its
+    own (after a lull, none since) goes on the moment it has acked.
     """
 
     def __init__(self, max_wait: float = 0.5, linger: float = 0.04, max_waiting: int = 100) -> None:
