@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from bot.demo_large import Seeded, _bulk, seed_large
+from bot.desks_demo import fifty_desks
 from storage.db import Database, refresh_statistics, upgrade
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -41,20 +42,6 @@ class Backend:
     seeded: Seeded | None = None
     seed_seconds: float = 0.0
     layout_file: Path | None = None
-
-
-def fifty_desks() -> str:
-    """One office, five zones of ten desks; zone z is team z's base (as the concurrency test)."""
-    zones = []
-    for z in range(5):
-        desks = []
-        for d in range(10):
-            tags = '"adjusted_chair"' if d == 0 else '"dual_screen"' if d % 3 == 0 else ""
-            desks.append(f'{{ code = "D{z}{d}", tags = [{tags}] }}')
-        zones.append(
-            f'[[offices.floors.zones]]\nname = "Zone {z}"\nteam_base = "Team {z}"\ndesks = [{", ".join(desks)}]\n'
-        )
-    return '[[offices]]\nname = "Ipswich"\n[[offices.floors]]\nname = "Floor 1"\n' + "\n".join(zones)
 
 
 async def _fanout_workspace(db: Database) -> None:

@@ -96,3 +96,19 @@ async def seed_desks(session: AsyncSession, workspace_id: str, today: date, rng_
                 await store.wait(session, workspace_id, worker.staff_id, day, span, office, needs, now)
     await session.flush()
     return made
+
+
+def fifty_desks() -> str:
+    """One Ipswich office, five zones of ten desks; zone z is "Team z"'s base. Desk 0 of each
+    zone has an adjusted chair (five in all), every third a dual screen: the layout the desk
+    contention test and benchmark fight over."""
+    zones = []
+    for z in range(5):
+        desks = []
+        for d in range(10):
+            tags = '"adjusted_chair"' if d == 0 else '"dual_screen"' if d % 3 == 0 else ""
+            desks.append(f'{{ code = "D{z}{d}", tags = [{tags}] }}')
+        zones.append(
+            f'[[offices.floors.zones]]\nname = "Zone {z}"\nteam_base = "Team {z}"\ndesks = [{", ".join(desks)}]\n'
+        )
+    return '[[offices]]\nname = "Ipswich"\n[[offices.floors]]\nname = "Floor 1"\n' + "\n".join(zones)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.desks import load_layout, parse_layout
+from bot.desks_demo import fifty_desks
 from bot.server import _sync_desks
 from handlers.desks import sync_layout_and_tell
 from storage.db import Database
@@ -25,19 +26,6 @@ DAY = date(2026, 11, 24)
 TEAMS = 10
 PEOPLE = 500
 THROUGH_SLACK = 10
-
-
-def fifty_desks() -> str:
-    zones = []
-    for z in range(5):
-        desks = []
-        for d in range(10):
-            tags = '"adjusted_chair"' if d == 0 else '"dual_screen"' if d % 3 == 0 else ""
-            desks.append(f'{{ code = "D{z}{d}", tags = [{tags}] }}')
-        zones.append(
-            f'[[offices.floors.zones]]\nname = "Zone {z}"\nteam_base = "Team {z}"\ndesks = [{", ".join(desks)}]\n'
-        )
-    return '[[offices]]\nname = "Ipswich"\n[[offices.floors]]\nname = "Floor 1"\n' + "\n".join(zones)
 
 
 async def five_hundred_staff(bot: Bot) -> list[Staff]:
